@@ -1,0 +1,46 @@
+"""The ticket agent (``cx.tickets``): Faust wiring around :class:`TicketFamily`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import faust
+
+from cxpulse.config import Settings
+from cxpulse.core.admission import IngestStats
+from cxpulse.core.ticket_family import TicketFamily
+from streams.deadletter import DeadLetters
+from streams.ingest import TopicIngest
+
+TOPIC = "cx.tickets"
+
+
+class TicketAgent:
+    """One agent over the topic, one history table, a 1 s timer for the live clock."""
+
+    def __init__(self, app: faust.App, settings: Settings, stats: IngestStats,
+                 deadletters: DeadLetters) -> None:
+        self.settings = settings
+        self.ingest = TopicIngest(app, settings, TOPIC, "tickets", stats, deadletters)
+        histories = app.Table("ticket-histories", partitions=settings.partitions,
+                              key_serializer="json", value_serializer="json")
+        self.family = TicketFamily(self.ingest.admission, histories, settings.sla,
+                                   settings.ticket_retention)
+        app.agent(self.ingest.topic, name="tickets")(self._process)
+        app.timer(1.0)(self._tick)
+        histories.on_recover(self._rebuild)
+
+    async def _process(self, stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            rejection = self.family.handle(message.value, message.partition)
+            if rejection is not None:
+                await self.ingest.deadletters.send(message, rejection.reason)
+
+    async def _tick(self) -> None:
+        if self.settings.clock == "live":
+            self.family.tick(time.time())
+
+    async def _rebuild(self) -> None:
+        self.family.rebuild(self.ingest.assigned_partitions())

@@ -1,0 +1,133 @@
+"""``cxpulse`` command line: worker, broker, publish, simulate, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+from pathlib import Path
+
+import orjson
+
+from cxpulse.config import ConfigError, Settings, load_settings, parse_duration
+
+
+def _duration(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
+    from cxpulse.worker import run_worker
+
+    run_worker(settings)
+    return 0
+
+
+def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
+    from cxpulse.broker import run_broker
+    from streams.topics import all_topics
+
+    def ready() -> None:
+        print(f"broker ready on 127.0.0.1:{args.port}", flush=True)
+
+    return run_broker(args.port, Path(args.data_dir), all_topics(settings.topic_prefix),
+                      partitions=settings.partitions, on_ready=ready)
+
+
+def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
+    from cxpulse.publishing import publish_file
+
+    published, skipped = asyncio.run(publish_file(Path(args.file), settings,
+                                                  progress=not args.quiet))
+    print(f"published {published} events, skipped {skipped} lines", file=sys.stderr)
+    return 0
+
+
+def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
+    from cxpulse.publishing import publish_live
+    from cxpulse.simulate import TicketTraffic
+
+    traffic = TicketTraffic(seed=args.seed, tickets_per_hour=args.rate)
+    if args.out:
+        end = time.time() if args.end is None else args.end
+        events = traffic.history(end - args.duration, end)
+        with open(args.out, "wb") as fh:
+            for event in events:
+                fh.write(orjson.dumps(event) + b"\n")
+        print(f"wrote {len(events)} events to {args.out}", file=sys.stderr)
+        return 0
+    asyncio.run(publish_live(traffic, settings, args.duration, backfill=args.backfill,
+                             progress=not args.quiet))
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from cxpulse.demo import run_demo
+
+    return run_demo(settings, rate=args.rate, backfill=args.backfill, port=args.port)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cxpulse", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("worker", help="run one stream worker (settings from CXPULSE_*)")
+
+    b = sub.add_parser("broker", help="run a local single-node Kafka broker (KRaft)")
+    b.add_argument("--port", type=int, default=9092)
+    b.add_argument("--data-dir", default="var/broker")
+
+    pub = sub.add_parser("publish", help="publish a JSONL file of CloudEvents")
+    pub.add_argument("file")
+    pub.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    sim = sub.add_parser("simulate", help="simulated ticket traffic, live or to a file")
+    sim.add_argument("--rate", type=float, default=600.0, help="tickets per hour (600)")
+    sim.add_argument("--duration", type=_duration, default=None,
+                     help="how long to run (live) or the span to write (--out); e.g. 10m, 6h")
+    sim.add_argument("--backfill", type=_duration, default=0.0,
+                     help="live: first send this much simulated history at once")
+    sim.add_argument("--seed", type=int, default=1)
+    sim.add_argument("--out", help="write events to this JSONL file instead of Kafka")
+    sim.add_argument("--end", type=float, default=None,
+                     help="--out: end of the span as Unix seconds (default now)")
+    sim.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    demo = sub.add_parser("demo", help="broker + worker + simulator, metrics URL printed")
+    demo.add_argument("--rate", type=float, default=1200.0)
+    demo.add_argument("--backfill", type=_duration, default=6 * 3600.0)
+    demo.add_argument("--port", type=int, default=9092, help="local broker port")
+    return p
+
+
+COMMANDS = {"worker": cmd_worker, "broker": cmd_broker, "publish": cmd_publish,
+            "simulate": cmd_simulate, "demo": cmd_demo}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command == "simulate" and args.out and args.duration is None:
+        args.duration = 24 * 3600.0
+    try:
+        settings = load_settings()
+        return COMMANDS[args.command](settings, args)
+    except ConfigError as exc:
+        print(f"cxpulse: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from cxpulse.broker import BrokerError
+
+        if isinstance(exc, BrokerError):
+            print(f"cxpulse: {exc}", file=sys.stderr)
+            return 1
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+"""Settings: ``CXPULSE_*`` environment variables plus an optional TOML file.
+
+Every setting is read and checked once at start-up; a wrong value raises
+:class:`ConfigError` whose message is one line naming the setting, which the CLI
+prints before exiting with status 2.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cxpulse.core.tickets import SlaTargets
+
+T = TypeVar("T")
+
+CLOCKS = ("live", "replay")
+
+
+class ConfigError(ValueError):
+    """A setting has a wrong value; the message names it in one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a worker or a command needs to know, typed and checked."""
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9108
+    web_port: int = 6066
+    data_dir: Path = Path("var/worker")
+    topic_prefix: str = ""
+    timezone: str = "UTC"
+    clock: str = "live"
+    app_id: str = "cxpulse"
+    partitions: int = 6
+    log_level: str = "info"
+    sla: SlaTargets = field(default_factory=SlaTargets)
+    dedupe_horizon: float = 3600.0
+    ticket_retention: float = 7 * 86400.0
+
+    def topic(self, name: str) -> str:
+        """The real Kafka topic for a default topic name such as ``cx.tickets``."""
+        return self.topic_prefix + name
+
+
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*(s|m|h|d)?$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, None: 1}
+
+
+def parse_duration(value: Any) -> float:
+    """Seconds from ``900``, ``"900s"``, ``"15m"``, ``"4h"`` or ``"7d"``."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    if isinstance(value, str):
+        m = _DURATION.match(value.strip())
+        if m and float(m.group(1)) > 0:
+            return float(m.group(1)) * _UNIT[m.group(2)]
+    raise ValueError("expected a positive duration such as 900, '15m', '4h' or '7d'")
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= (port := int(text)) <= 65535:
+        raise ValueError("expected a port number 1-65535")
+    return port
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or (n := int(text)) < 1:
+        raise ValueError("expected a positive integer")
+    return n
+
+
+def _clock(text: str) -> str:
+    if text not in CLOCKS:
+        raise ValueError(f"expected one of {', '.join(CLOCKS)}")
+    return text
+
+
+def _timezone(text: str) -> str:
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("expected an IANA time zone such as UTC or Europe/Paris") from exc
+    return text
+
+
+def _bootstrap(text: str) -> str:
+    for server in text.split(","):
+        host, sep, port = server.strip().rpartition(":")
+        if not sep or not host:
+            raise ValueError("expected host:port[,host:port...]")
+        _port(port)
+    return text
+
+
+def _log_level(text: str) -> str:
+    if text.lower() not in {"debug", "info", "warning", "error"}:
+        raise ValueError("expected debug, info, warning or error")
+    return text.lower()
+
+
+def _nonempty(text: str) -> str:
+    if not text:
+        raise ValueError("expected a non-empty value")
+    return text
+
+
+def _read(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"bad setting {name}={raw!r}: {exc}") from None
+
+
+def _targets(doc: Mapping[str, Any], kind: str, defaults: Mapping[str, float]) -> dict[str, float]:
+    section = doc.get("sla", {}).get(kind, {})
+    if not isinstance(section, dict):
+        raise ConfigError(f"bad setting sla.{kind} in CXPULSE_CONFIG: expected a table")
+    out = dict(defaults)
+    for priority, value in section.items():
+        if priority not in defaults:
+            raise ConfigError(f"bad setting sla.{kind}.{priority} in CXPULSE_CONFIG: "
+                              f"expected one of {', '.join(defaults)}")
+        try:
+            out[priority] = parse_duration(value)
+        except ValueError as exc:
+            raise ConfigError(f"bad setting sla.{kind}.{priority}={value!r} in CXPULSE_CONFIG: "
+                              f"{exc}") from None
+    return out
+
+
+def _duration_setting(doc: Mapping[str, Any], section: str, key: str, default: float) -> float:
+    value = doc.get(section, {}).get(key)
+    if value is None:
+        return default
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(f"bad setting {section}.{key}={value!r} in CXPULSE_CONFIG: "
+                          f"{exc}") from None
+
+
+def _load_toml(path: str) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except OSError as exc:
+        raise ConfigError(f"bad setting CXPULSE_CONFIG={path!r}: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"bad setting CXPULSE_CONFIG={path!r}: not valid TOML ({exc})") from None
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and check every setting; raise :class:`ConfigError` on the first bad one."""
+    env = os.environ if env is None else env
+    d = Settings()
+    config_path = env.get("CXPULSE_CONFIG")
+    doc = _load_toml(config_path) if config_path else {}
+    sla = SlaTargets(
+        first_response=_targets(doc, "first_response", d.sla.first_response),
+        resolution=_targets(doc, "resolution", d.sla.resolution),
+    )
+    retention = _duration_setting(doc, "tickets", "retention", d.ticket_retention)
+    if retention < 25 * 3600:
+        raise ConfigError("bad setting tickets.retention in CXPULSE_CONFIG: "
+                          "must be at least 25h (the longest window plus a margin)")
+    return Settings(
+        kafka_bootstrap=_read(env, "CXPULSE_KAFKA_BOOTSTRAP", _bootstrap, d.kafka_bootstrap),
+        metrics_host=_read(env, "CXPULSE_METRICS_HOST", _nonempty, d.metrics_host),
+        metrics_port=_read(env, "CXPULSE_METRICS_PORT", _port, d.metrics_port),
+        web_port=_read(env, "CXPULSE_WEB_PORT", _port, d.web_port),
+        data_dir=_read(env, "CXPULSE_DATA_DIR", Path, d.data_dir),
+        topic_prefix=env.get("CXPULSE_TOPIC_PREFIX", d.topic_prefix),
+        timezone=_read(env, "CXPULSE_TIMEZONE", _timezone, d.timezone),
+        clock=_read(env, "CXPULSE_CLOCK", _clock, d.clock),
+        app_id=_read(env, "CXPULSE_APP_ID", _nonempty, d.app_id),
+        partitions=_read(env, "CXPULSE_PARTITIONS", _positive_int, d.partitions),
+        log_level=_read(env, "CXPULSE_LOG_LEVEL", _log_level, d.log_level),
+        sla=sla,
+        dedupe_horizon=_duration_setting(doc, "dedupe", "horizon", d.dedupe_horizon),
+        ticket_retention=retention,
+    )

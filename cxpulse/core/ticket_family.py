@@ -1,0 +1,99 @@
+"""The whole ticket pipeline of one worker, over injected mappings (no Faust).
+
+A worker gives it Faust tables; tests and replays give it dicts. Per ticket the
+``histories`` mapping keeps ``{"p": partition, "h": history}``; the index is
+derived from it and rebuilt after every recovery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+
+from cxpulse.core.admission import Admission
+from cxpulse.core.expiry import ExpiryQueue
+from cxpulse.core.tickets import (
+    SlaTargets,
+    TicketIndex,
+    add_to_history,
+    history_entry,
+    is_closed_for_good,
+    view_of,
+)
+from schemas.events import Event, Rejection
+
+
+class TicketFamily:
+    """Admission, histories and the index of ``cx.tickets``."""
+
+    def __init__(self, admission: Admission, histories: MutableMapping[str, Any],
+                 targets: SlaTargets, retention: float) -> None:
+        self.admission = admission
+        self.histories = histories
+        self.retention = retention
+        self.index = TicketIndex(targets)
+        self._retention = ExpiryQueue()
+
+    def handle(self, raw: bytes | None, partition: int) -> Rejection | None:
+        """Process one message of ``partition``; return the rejection to dead-letter."""
+        result = self.admission.admit(raw, partition)
+        now = self.admission.now()
+        if now is not None:
+            self.index.advance(now)
+        if isinstance(result, Event):
+            self._apply(result, partition)
+        self._expire(partition)
+        return result if isinstance(result, Rejection) else None
+
+    def tick(self, now: float) -> None:
+        """Live clock: let deadlines fire although no event arrives."""
+        self.index.advance(now)
+
+    def _apply(self, event: Event, partition: int) -> None:
+        entry = history_entry(event.type, event.id, event.time, event.data)
+        if entry is None:
+            return
+        ticket_id = str(event.data["ticket_id"])
+        record = self.histories.get(ticket_id)
+        history: list[list[Any]] = list(record["h"]) if record else []
+        if not add_to_history(history, entry):
+            return
+        self.histories[ticket_id] = {"p": partition, "h": history}
+        self.index.update(ticket_id, view_of(history))
+        self._schedule_expiry(partition, ticket_id, history)
+
+    def _schedule_expiry(self, partition: int, ticket_id: str, history: list[list[Any]]) -> None:
+        view = view_of(history)
+        if view is None or is_closed_for_good(view):
+            last = max(e[0] for e in history)
+            self._retention.push(partition, last + self.retention, ticket_id)
+
+    def _expire(self, partition: int) -> None:
+        """Drop histories resolved (or never opened) for longer than the retention."""
+        self.admission.expire(partition)
+        now = self.admission.watermark.value()
+        if now is None:
+            return
+        for ticket_id in self._retention.pop_due(partition, now):
+            record = self.histories.get(ticket_id)
+            if record is None:
+                continue
+            history = record["h"]
+            view = view_of(history)
+            idle = max(e[0] for e in history) + self.retention < now
+            if idle and (view is None or is_closed_for_good(view)):
+                del self.histories[ticket_id]
+                self.index.remove(ticket_id)
+
+    def rebuild(self, partitions: set[int]) -> None:
+        """After recovery: derive everything again from the recovered mappings."""
+        self.admission.rebuild(partitions)
+        self.index.clear()
+        self._retention.clear()
+        now = self.admission.now()
+        if now is not None:
+            self.index.advance(now)
+        for ticket_id, record in self.histories.items():
+            if record["p"] in partitions:
+                self.index.update(ticket_id, view_of(record["h"]), live=False)
+                self._schedule_expiry(record["p"], ticket_id, record["h"])

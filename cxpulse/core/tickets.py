@@ -1,0 +1,364 @@
+"""Ticket arithmetic (SPEC §2): per-ticket history, its facts, and the bucket index.
+
+Design. The only durable state is each ticket's *history*: the set of its events
+that matter (open, counted response, resolve, reopen), keyed by event id, so
+applying an event twice changes nothing. Everything exported is derived from the
+histories: :func:`ticket_facts` turns one history into *facts* (an opening in
+bucket b, a first-response sample of 312 s in bucket b', a breach at the deadline's
+bucket, …) and :class:`TicketIndex` keeps the sum of all tickets' facts per
+1-minute bucket. When a ticket's history changes (an event, even out of order) or
+"now" passes one of its deadlines, its old facts are subtracted and the new ones
+added. A restarted or rebalanced worker rebuilds the same index from the histories
+it recovers, which is why no bucket needs a changelog of its own.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from cxpulse.core.dimensions import CHANNELS, PRIORITIES, channel_label, priority_label
+from cxpulse.core.sketch import Sketch
+from cxpulse.core.windows import WINDOWS, bucket, oldest_kept_bucket, window_buckets
+
+# Kinds of history entries.
+OPENED, RESPONDED, RESOLVED, REOPENED = "o", "r", "R", "O"
+_KIND_ORDER = {OPENED: 0, RESPONDED: 1, RESOLVED: 2, REOPENED: 3}
+
+# Fact fields: indexes into BucketTotals.counts, or a sample kind.
+N_OPENED, N_RESOLVED, N_REOPENED, N_FCR = 0, 1, 2, 3
+N_FR_MET, N_FR_BREACHED, N_RES_MET, N_RES_BREACHED = 4, 5, 6, 7
+_N_COUNTS = 8
+FR_SAMPLE, RES_SAMPLE = 8, 9
+
+SLAS = ("first_response", "resolution")
+
+HOUR = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class SlaTargets:
+    """Seconds from opening to each deadline, per priority (``other`` uses normal)."""
+
+    first_response: Mapping[str, float] = field(
+        default_factory=lambda: {"urgent": 0.25 * HOUR, "high": HOUR, "normal": 4 * HOUR,
+                                 "low": 24 * HOUR})
+    resolution: Mapping[str, float] = field(
+        default_factory=lambda: {"urgent": 4 * HOUR, "high": 24 * HOUR, "normal": 72 * HOUR,
+                                 "low": 168 * HOUR})
+
+    def deadlines(self, opened: float, priority: str) -> tuple[float, float]:
+        """(first response deadline, resolution deadline) of a ticket."""
+        p = priority if priority in self.first_response else "normal"
+        return opened + self.first_response[p], opened + self.resolution[p]
+
+
+# ---------------------------------------------------------------- history
+
+
+def history_entry(event_type: str, event_id: str, time: float,
+                  data: Mapping[str, Any]) -> list[Any] | None:
+    """The history entry an event adds, or None when it cannot change any metric."""
+    if event_type == "ticket.opened":
+        return [time, OPENED, event_id, channel_label(data["channel"]),
+                priority_label(data["priority"])]
+    if event_type == "ticket.responded":
+        if data.get("public", True) is False or data.get("by", "agent") == "bot":
+            return None
+        return [time, RESPONDED, event_id]
+    if event_type == "ticket.resolved":
+        return [time, RESOLVED, event_id]
+    if event_type == "ticket.reopened":
+        return [time, REOPENED, event_id]
+    raise ValueError(f"not a ticket event: {event_type}")
+
+
+def _entry_order(entry: list[Any]) -> tuple[float, int, str]:
+    return entry[0], _KIND_ORDER[entry[1]], entry[2]
+
+
+def add_to_history(history: list[list[Any]], entry: list[Any]) -> bool:
+    """Insert ``entry`` in order; False (and no change) when its id is already there."""
+    event_id = entry[2]
+    if any(e[2] == event_id for e in history):
+        return False
+    history.append(entry)
+    history.sort(key=_entry_order)
+    return True
+
+
+@dataclass(slots=True)
+class TicketView:
+    """A ticket's history, parsed for the arithmetic."""
+
+    opened: float
+    channel: str
+    priority: str
+    responses: list[float]
+    transitions: list[tuple[float, bool]]
+    """(time, is_resolve), in the contract's order."""
+    last_time: float
+
+
+def view_of(history: Iterable[list[Any]]) -> TicketView | None:
+    """Parse a (sorted) history; None while the ticket has no ``ticket.opened``."""
+    opened: list[Any] | None = None
+    responses: list[float] = []
+    transitions: list[tuple[float, bool]] = []
+    last = float("-inf")
+    for entry in history:
+        t, kind = entry[0], entry[1]
+        last = max(last, t)
+        if kind == OPENED:
+            if opened is None:
+                opened = entry
+        elif kind == RESPONDED:
+            responses.append(t)
+        else:
+            transitions.append((t, kind == RESOLVED))
+    if opened is None:
+        return None
+    return TicketView(opened[0], opened[3], opened[4], responses, transitions, last)
+
+
+def is_open_at(view: TicketView, instant: float) -> bool:
+    """State at ``instant``: after every transition with time <= instant."""
+    is_open = True
+    for t, is_resolve in view.transitions:
+        if t > instant:
+            break
+        is_open = not is_resolve
+    return is_open
+
+
+def is_closed_for_good(view: TicketView) -> bool:
+    """Resolved after its last transition: nothing will change until a reopen arrives."""
+    return bool(view.transitions) and not is_open_at(view, view.transitions[-1][0])
+
+
+# ---------------------------------------------------------------- facts
+
+Fact = tuple[int, int, float]
+"""(bucket, field, value): value is 1 for counts, seconds for samples."""
+
+
+def ticket_facts(view: TicketView, targets: SlaTargets,
+                 now: float) -> tuple[list[Fact], list[float]]:
+    """Everything one ticket contributes to the buckets as of ``now``.
+
+    Returns the facts and the *pending instants*: times after ``now`` at which the
+    facts will change by themselves (a deadline or a reopen not yet passed).
+    """
+    t0 = view.opened
+    fr_deadline, res_deadline = targets.deadlines(t0, view.priority)
+    facts: list[Fact] = [(bucket(t0), N_OPENED, 1)]
+    pending = [t for t in (fr_deadline, res_deadline) if t >= now]
+
+    first = view.responses[0] if view.responses else None
+    if first is not None:
+        facts.append((bucket(first), FR_SAMPLE, max(0.0, first - t0)))
+    if first is not None and first <= fr_deadline:
+        facts.append((bucket(first), N_FR_MET, 1))
+    elif fr_deadline < now and is_open_at(view, fr_deadline):
+        facts.append((bucket(fr_deadline), N_FR_BREACHED, 1))
+
+    is_open = True
+    reopened = False
+    resolutions = 0
+    res_breach_at = res_deadline if is_open_at(view, res_deadline) else None
+    for t, is_resolve in view.transitions:
+        if is_resolve and is_open:
+            is_open = False
+            resolutions += 1
+            b = bucket(t)
+            facts.append((b, N_RESOLVED, 1))
+            facts.append((b, RES_SAMPLE, max(0.0, t - t0)))
+            if not reopened and sum(1 for r in view.responses if r <= t) == 1:
+                facts.append((b, N_FCR, 1))
+            if resolutions == 1 and t <= res_deadline:
+                facts.append((b, N_RES_MET, 1))
+        elif not is_resolve and not is_open:
+            is_open = True
+            reopened = True
+            facts.append((bucket(t), N_REOPENED, 1))
+            if res_breach_at is None and t >= res_deadline:
+                res_breach_at = t
+            if t >= now:
+                pending.append(t)
+    if res_breach_at is not None and res_breach_at < now:
+        facts.append((bucket(res_breach_at), N_RES_BREACHED, 1))
+    return facts, pending
+
+
+# ---------------------------------------------------------------- index
+
+
+class BucketTotals:
+    """Sums of facts for one (bucket or window, channel, priority)."""
+
+    __slots__ = ("counts", "first_response", "resolution")
+
+    def __init__(self) -> None:
+        self.counts = [0] * _N_COUNTS
+        self.first_response = Sketch()
+        self.resolution = Sketch()
+
+    def add(self, fact_field: int, value: float, weight: int) -> None:
+        if fact_field == FR_SAMPLE:
+            self.first_response.add(value, weight)
+        elif fact_field == RES_SAMPLE:
+            self.resolution.add(value, weight)
+        else:
+            self.counts[fact_field] += weight
+
+    def merge(self, other: BucketTotals) -> None:
+        for i, n in enumerate(other.counts):
+            self.counts[i] += n
+        self.first_response.merge(other.first_response)
+        self.resolution.merge(other.resolution)
+
+
+Labels = tuple[str, str]
+"""(channel, priority)."""
+
+
+@dataclass(slots=True)
+class TicketGauges:
+    """The non-windowed gauges at one instant."""
+
+    open: Counter[Labels]
+    in_breach: Counter[tuple[str, str, str]]
+    """(sla, channel, priority) -> tickets."""
+    oldest_unanswered_age: dict[Labels, float]
+
+
+@dataclass(slots=True)
+class TicketSnapshot:
+    """Everything the exporter needs, computed at ``now``."""
+
+    now: float
+    windows: dict[str, dict[Labels, BucketTotals]]
+    gauges: TicketGauges
+    breaches: Counter[tuple[str, str, str]]
+
+
+ALL_LABELS: tuple[Labels, ...] = tuple((c, p) for c in CHANNELS for p in PRIORITIES)
+
+
+class TicketIndex:
+    """The sum of every ticket's facts per bucket, plus what the gauges need."""
+
+    def __init__(self, targets: SlaTargets) -> None:
+        self.targets = targets
+        self.breaches: Counter[tuple[str, str, str]] = Counter()
+        """cx_sla_breaches_total: breaches that happened while this process watched."""
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every ticket (before a rebuild); the breach counter keeps counting."""
+        self.now: float | None = None
+        self.buckets: dict[int, dict[Labels, BucketTotals]] = {}
+        self._facts: dict[str, tuple[Labels, list[Fact]]] = {}
+        self._views: dict[str, TicketView] = {}
+        self._pending: list[tuple[float, str]] = []
+
+    def __len__(self) -> int:
+        return len(self._views)
+
+    def update(self, ticket_id: str, view: TicketView | None, *, live: bool = True) -> None:
+        """Replace a ticket's contribution. ``live=False`` while rebuilding after a
+        restart: breaches found then already happened and are not counted again."""
+        if view is None:
+            self.remove(ticket_id)
+            return
+        now = self.now if self.now is not None else view.last_time
+        facts, pending = ticket_facts(view, self.targets, now)
+        labels = (view.channel, view.priority)
+        old = self._facts.get(ticket_id)
+        if old is not None:
+            self._apply(old[0], old[1], -1)
+        self._apply(labels, facts, 1)
+        if live:
+            self._count_new_breaches(labels, facts, old)
+        self._facts[ticket_id] = (labels, facts)
+        self._views[ticket_id] = view
+        for t in pending:
+            heapq.heappush(self._pending, (t, ticket_id))
+
+    def remove(self, ticket_id: str) -> None:
+        """Forget a ticket (its history expired)."""
+        old = self._facts.pop(ticket_id, None)
+        if old is not None:
+            self._apply(old[0], old[1], -1)
+        self._views.pop(ticket_id, None)
+
+    def advance(self, now: float) -> None:
+        """Move "now" forward: fire due deadlines and drop buckets no window needs."""
+        if self.now is not None and now <= self.now:
+            return
+        self.now = now
+        while self._pending and self._pending[0][0] < now:
+            _, ticket_id = heapq.heappop(self._pending)
+            view = self._views.get(ticket_id)
+            if view is not None:
+                self.update(ticket_id, view)
+        floor = oldest_kept_bucket(now)
+        for b in [b for b in self.buckets if b < floor]:
+            del self.buckets[b]
+
+    def _apply(self, labels: Labels, facts: list[Fact], weight: int) -> None:
+        floor = oldest_kept_bucket(self.now) if self.now is not None else None
+        for b, fact_field, value in facts:
+            if floor is not None and b < floor:
+                continue  # the bucket is gone (or never kept): the event was late
+            totals = self.buckets.setdefault(b, {}).get(labels)
+            if totals is None:
+                totals = self.buckets[b][labels] = BucketTotals()
+            totals.add(fact_field, value, weight)
+
+    def _count_new_breaches(self, labels: Labels, facts: list[Fact],
+                            old: tuple[Labels, list[Fact]] | None) -> None:
+        before = {f[1] for f in old[1]} if old is not None else set()
+        for sla, fact_field in (("first_response", N_FR_BREACHED),
+                                ("resolution", N_RES_BREACHED)):
+            if fact_field not in before and any(f[1] == fact_field for f in facts):
+                self.breaches[(sla, *labels)] += 1
+
+    def snapshot(self) -> TicketSnapshot | None:
+        """Windows and gauges at the current "now"; None before any event."""
+        now = self.now
+        if now is None:
+            return None
+        windows: dict[str, dict[Labels, BucketTotals]] = {}
+        for name, size in WINDOWS.items():
+            totals: dict[Labels, BucketTotals] = {}
+            for b in window_buckets(now, size):
+                for labels, t in self.buckets.get(b, {}).items():
+                    agg = totals.get(labels)
+                    if agg is None:
+                        agg = totals[labels] = BucketTotals()
+                    agg.merge(t)
+            windows[name] = totals
+        return TicketSnapshot(now, windows, self._gauges(now), Counter(self.breaches))
+
+    def _gauges(self, now: float) -> TicketGauges:
+        gauges = TicketGauges(Counter(), Counter(), {})
+        for view in self._views.values():
+            if view.opened > now or not is_open_at(view, now):
+                continue
+            labels = (view.channel, view.priority)
+            gauges.open[labels] += 1
+            fr_deadline, res_deadline = self.targets.deadlines(view.opened, view.priority)
+            answered = bool(view.responses) and view.responses[0] <= now
+            if not answered:
+                age = now - view.opened
+                if age > gauges.oldest_unanswered_age.get(labels, -1.0):
+                    gauges.oldest_unanswered_age[labels] = age
+                if now > fr_deadline:
+                    gauges.in_breach[("first_response", *labels)] += 1
+            if now > res_deadline:
+                gauges.in_breach[("resolution", *labels)] += 1
+        return gauges

@@ -1,0 +1,184 @@
+"""Prometheus exposition: metric families built at scrape time from the workers' state.
+
+Nothing is pre-registered per label set; a collector reads the ingest counters and
+the ticket index when Prometheus scrapes, on the event loop's thread (the HTTP
+server is aiohttp inside the worker's loop), so it sees a consistent state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from cxpulse.core.admission import Admission, IngestStats
+from cxpulse.core.dimensions import CHANNELS
+from cxpulse.core.sketch import Sketch
+from cxpulse.core.tickets import (
+    ALL_LABELS,
+    N_FCR,
+    N_FR_BREACHED,
+    N_FR_MET,
+    N_OPENED,
+    N_REOPENED,
+    N_RES_BREACHED,
+    N_RES_MET,
+    N_RESOLVED,
+    SLAS,
+    BucketTotals,
+    TicketIndex,
+)
+
+QUANTILES = (0.5, 0.9, 0.99)
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class IngestCollector(Collector):
+    """cx_events_* counters and cx_watermark_seconds, for every topic."""
+
+    def __init__(self, stats: IngestStats, admissions: Sequence[Admission]) -> None:
+        self.stats = stats
+        self.admissions = admissions
+
+    def collect(self) -> Iterable[Metric]:
+        s = self.stats
+        accepted = CounterMetricFamily("cx_events", "Valid events seen for the first time "
+                                       "(late ones included)", labels=["topic", "event_type"])
+        for (topic, event_type), n in sorted(s.accepted.items()):
+            accepted.add_metric([topic, event_type], n)
+        rejected = CounterMetricFamily("cx_events_rejected", "Bad events, sent to the "
+                                       "dead-letter topic", labels=["topic", "reason"])
+        for (topic, reason), n in sorted(s.rejected.items()):
+            rejected.add_metric([topic, reason], n)
+        duplicate = CounterMetricFamily("cx_events_duplicate", "Events whose id was already "
+                                        "seen within the dedupe horizon", labels=["topic"])
+        late = CounterMetricFamily("cx_events_late", "Events older than the oldest bucket "
+                                   "still kept (now - 24h - 1m); not aggregated", labels=["topic"])
+        watermark = GaugeMetricFamily("cx_watermark_seconds", "The topic's event-time "
+                                      "watermark, as Unix seconds", labels=["topic"])
+        for admission in self.admissions:
+            topic = admission.topic
+            duplicate.add_metric([topic], s.duplicate[topic])
+            late.add_metric([topic], s.late[topic])
+            mark = admission.watermark.value()
+            if mark is not None:
+                watermark.add_metric([topic], mark)
+        yield from (accepted, rejected, duplicate, late, watermark)
+
+
+def _ratio(family: GaugeMetricFamily, labels: list[str], num: float, den: float) -> None:
+    if den > 0:
+        family.add_metric(labels, num / den)
+
+
+def _summary(name: str, doc: str, rows: Iterable[tuple[dict[str, str], Sketch]]) -> Metric:
+    family = Metric(name, doc, "summary")
+    for labels, sketch in rows:
+        if sketch.count:
+            for q, value in zip(QUANTILES, sketch.quantiles(QUANTILES), strict=True):
+                family.add_sample(name, {**labels, "quantile": str(q)}, value)
+        family.add_sample(name + "_sum", labels, sketch.total)
+        family.add_sample(name + "_count", labels, sketch.count)
+    return family
+
+
+class TicketCollector(Collector):
+    """Every ticket metric of SPEC §2, at the index's "now"."""
+
+    def __init__(self, index: TicketIndex) -> None:
+        self.index = index
+
+    def collect(self) -> Iterator[Metric]:
+        snap = self.index.snapshot()
+        if snap is None:
+            return
+        empty = BucketTotals()
+
+        def rows() -> Iterator[tuple[str, str, str, BucketTotals]]:
+            for window, totals in snap.windows.items():
+                for channel, priority in ALL_LABELS:
+                    yield window, channel, priority, totals.get((channel, priority), empty)
+
+        opened = GaugeMetricFamily("cx_tickets_opened", "Tickets opened in the window",
+                                   labels=["window", "channel", "priority"])
+        resolved = GaugeMetricFamily("cx_tickets_resolved", "Resolutions in the window",
+                                     labels=["window", "channel", "priority"])
+        attainment = GaugeMetricFamily(
+            "cx_sla_attainment_ratio", "Targets met / (met + breached) in the window",
+            labels=["window", "sla", "channel", "priority"])
+        for window, channel, priority, t in rows():
+            labels = [window, channel, priority]
+            opened.add_metric(labels, t.counts[N_OPENED])
+            resolved.add_metric(labels, t.counts[N_RESOLVED])
+            for sla, met, breached in (("first_response", N_FR_MET, N_FR_BREACHED),
+                                       ("resolution", N_RES_MET, N_RES_BREACHED)):
+                _ratio(attainment, [window, sla, channel, priority], t.counts[met],
+                       t.counts[met] + t.counts[breached])
+        yield from (opened, resolved, attainment)
+
+        yield _summary("cx_first_response_seconds", "First counted response - opened",
+                       [({"window": w, "channel": c, "priority": p}, t.first_response)
+                        for w, c, p, t in rows()])
+        yield _summary("cx_resolution_seconds", "Resolved - opened (original open)",
+                       [({"window": w, "channel": c, "priority": p}, t.resolution)
+                        for w, c, p, t in rows()])
+
+        fcr = GaugeMetricFamily("cx_first_contact_resolution_ratio", "Resolutions with exactly "
+                                "one public agent response and no earlier reopen / resolutions",
+                                labels=["window", "channel"])
+        reopen = GaugeMetricFamily("cx_reopen_ratio", "Reopens / resolutions in the window",
+                                   labels=["window", "channel"])
+        for window, totals in snap.windows.items():
+            for channel in CHANNELS:
+                per_channel = [t for (c, _), t in totals.items() if c == channel]
+                resolutions = sum(t.counts[N_RESOLVED] for t in per_channel)
+                _ratio(fcr, [window, channel], sum(t.counts[N_FCR] for t in per_channel),
+                       resolutions)
+                _ratio(reopen, [window, channel], sum(t.counts[N_REOPENED] for t in per_channel),
+                       resolutions)
+        yield from (fcr, reopen)
+
+        gauges = snap.gauges
+        backlog = GaugeMetricFamily("cx_tickets_open", "Backlog now: opened and not resolved",
+                                    labels=["channel", "priority"])
+        oldest = GaugeMetricFamily("cx_oldest_unanswered_ticket_age_seconds",
+                                   "now - opened, for the oldest open ticket without a first "
+                                   "response", labels=["channel", "priority"])
+        in_breach = GaugeMetricFamily("cx_tickets_in_breach", "Unresolved tickets past that "
+                                      "deadline now", labels=["sla", "channel", "priority"])
+        breaches = CounterMetricFamily("cx_sla_breaches", "SLA breaches, counted once at "
+                                       "their deadline", labels=["sla", "channel", "priority"])
+        for channel, priority in ALL_LABELS:
+            pair = (channel, priority)
+            backlog.add_metric([channel, priority], gauges.open[pair])
+            if pair in gauges.oldest_unanswered_age:
+                oldest.add_metric([channel, priority], gauges.oldest_unanswered_age[pair])
+            for sla in SLAS:
+                key = (sla, channel, priority)
+                in_breach.add_metric(list(key), gauges.in_breach[key])
+                breaches.add_metric(list(key), snap.breaches[key])
+        yield from (backlog, oldest, in_breach, breaches)
+
+
+def build_registry(collectors: Iterable[Collector]) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    for collector in collectors:
+        registry.register(collector)
+    return registry
+
+
+async def start_metrics_server(registry: CollectorRegistry, host: str, port: int) -> web.AppRunner:
+    """Serve ``/metrics`` from the running event loop."""
+
+    async def metrics(_: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE})
+
+    app = web.Application()
+    app.router.add_get("/metrics", metrics)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner

@@ -1,0 +1,58 @@
+"""A worker: the Faust app with every agent, and the metrics endpoint."""
+
+from __future__ import annotations
+
+import socket
+
+import faust
+
+from agents.counting import CountingAgent
+from agents.tickets import TOPIC as TICKETS_TOPIC
+from agents.tickets import TicketAgent
+from cxpulse.config import ConfigError, Settings
+from cxpulse.core.admission import IngestStats
+from cxpulse.exporter import IngestCollector, TicketCollector, build_registry, start_metrics_server
+from streams.app import create_app
+from streams.deadletter import DeadLetters
+from streams.topics import EVENT_TOPICS
+
+
+def build_app(settings: Settings) -> faust.App:
+    """The app with all agents registered and ``/metrics`` served once it starts."""
+    app = create_app(settings)
+    stats = IngestStats()
+    deadletters = DeadLetters(app, settings)
+    tickets = TicketAgent(app, settings, stats, deadletters)
+    counting = [CountingAgent(app, settings, topic, stats, deadletters)
+                for topic in EVENT_TOPICS if topic != TICKETS_TOPIC]
+    registry = build_registry([
+        IngestCollector(stats, [tickets.ingest.admission,
+                               *(agent.ingest.admission for agent in counting)]),
+        TicketCollector(tickets.family.index),
+    ])
+
+    async def serve_metrics() -> None:
+        await start_metrics_server(registry, settings.metrics_host, settings.metrics_port)
+
+    app.task(serve_metrics)
+    return app
+
+
+def _check_port_free(host: str, port: int, setting: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise ConfigError(f"bad setting {setting}={port}: port {port} on {host} is in use; "
+                              "pick another port or stop what holds it") from None
+
+
+def run_worker(settings: Settings) -> None:
+    """Run until SIGTERM/Ctrl-C (Faust's worker handles the signals)."""
+    _check_port_free(settings.metrics_host, settings.metrics_port, "CXPULSE_METRICS_PORT")
+    _check_port_free(settings.metrics_host, settings.web_port, "CXPULSE_WEB_PORT")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app = build_app(settings)
+    worker = faust.Worker(app, loglevel=settings.log_level.upper(), redirect_stdouts=False)
+    worker.execute_from_commandline()

@@ -1,0 +1,31 @@
+"""The Faust app: one per worker process, configured from :class:`Settings`."""
+
+from __future__ import annotations
+
+import faust
+
+from cxpulse.config import Settings
+
+
+def create_app(settings: Settings) -> faust.App:
+    """A Faust app whose tables are changelog-backed and co-partitioned with the topics.
+
+    Tables use the in-memory store: a (re)started worker rebuilds them from their
+    changelog topics, which Kafka keeps compacted.
+    """
+    return faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.kafka_bootstrap}",
+        store="memory://",
+        datadir=str(settings.data_dir),
+        topic_partitions=settings.partitions,
+        topic_replication_factor=1,
+        key_serializer="raw",
+        value_serializer="raw",
+        consumer_auto_offset_reset="earliest",
+        web_bind=settings.metrics_host,
+        web_port=settings.web_port,
+        web_host=settings.metrics_host,
+        # One Kafka consumer group per app id: workers with the same id split partitions.
+        broker_commit_interval=1.0,
+    )

@@ -1,0 +1,44 @@
+"""Per-topic plumbing shared by every agent: tables, admission, dead letters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from cxpulse.config import Settings
+from cxpulse.core.admission import Admission, IngestStats
+from schemas.events import Event, Rejection
+from streams.deadletter import DeadLetters
+
+
+class TopicIngest:
+    """A topic, its dedupe and watermark tables, and the admission logic over them."""
+
+    def __init__(self, app: faust.App, settings: Settings, name: str, family: str,
+                 stats: IngestStats, deadletters: DeadLetters) -> None:
+        self.app = app
+        self.name = name
+        self.deadletters = deadletters
+        self.topic = app.topic(settings.topic(name), key_serializer="raw",
+                               value_serializer="raw", partitions=settings.partitions)
+        self.seen = app.Table(f"{family}-seen", partitions=settings.partitions,
+                              key_serializer="json", value_serializer="json")
+        self.marks = app.Table(f"{family}-watermark", partitions=settings.partitions,
+                               key_serializer="json", value_serializer="json")
+        self.admission = Admission(name, stats, self.seen, self.marks,
+                                   replay_clock=settings.clock == "replay",
+                                   dedupe_horizon=settings.dedupe_horizon)
+
+    async def admit(self, message: Any) -> Event | None:
+        """Admit one Faust message; bad ones go to the dead-letter topic."""
+        result = self.admission.admit(message.value, message.partition)
+        if isinstance(result, Rejection):
+            await self.deadletters.send(message, result.reason)
+            return None
+        return result
+
+    def assigned_partitions(self) -> set[int]:
+        """Partitions of this topic this worker owns now."""
+        topic = self.topic.get_topic_name()
+        return {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == topic}
