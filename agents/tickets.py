@@ -10,6 +10,7 @@ import faust
 from cxpulse.config import Settings
 from cxpulse.core.admission import IngestStats
 from cxpulse.core.ticket_family import TicketFamily
+from streams.app import json_table_schema
 from streams.deadletter import DeadLetters
 from streams.ingest import TopicIngest
 
@@ -24,7 +25,7 @@ class TicketAgent:
         self.settings = settings
         self.ingest = TopicIngest(app, settings, TOPIC, "tickets", stats, deadletters)
         histories = app.Table("ticket-histories", partitions=settings.partitions,
-                              key_serializer="json", value_serializer="json")
+                              schema=json_table_schema())
         self.family = TicketFamily(self.ingest.admission, histories, settings.sla,
                                    settings.ticket_retention)
         app.agent(self.ingest.topic, name="tickets")(self._process)

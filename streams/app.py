@@ -28,4 +28,12 @@ def create_app(settings: Settings) -> faust.App:
         web_host=settings.metrics_host,
         # One Kafka consumer group per app id: workers with the same id split partitions.
         broker_commit_interval=1.0,
+        # A killed worker's group membership lapses after this, so its restart is quick.
+        broker_session_timeout=10.0,
+        broker_heartbeat_interval=2.0,
     )
+
+
+def json_table_schema() -> faust.Schema:
+    """Table keys and values as JSON (orjson): lists and dicts, no model classes."""
+    return faust.Schema(key_serializer="json", value_serializer="json")

@@ -9,6 +9,7 @@ import faust
 from cxpulse.config import Settings
 from cxpulse.core.admission import Admission, IngestStats
 from schemas.events import Event, Rejection
+from streams.app import json_table_schema
 from streams.deadletter import DeadLetters
 
 
@@ -23,9 +24,9 @@ class TopicIngest:
         self.topic = app.topic(settings.topic(name), key_serializer="raw",
                                value_serializer="raw", partitions=settings.partitions)
         self.seen = app.Table(f"{family}-seen", partitions=settings.partitions,
-                              key_serializer="json", value_serializer="json")
+                              schema=json_table_schema())
         self.marks = app.Table(f"{family}-watermark", partitions=settings.partitions,
-                               key_serializer="json", value_serializer="json")
+                               schema=json_table_schema())
         self.admission = Admission(name, stats, self.seen, self.marks,
                                    replay_clock=settings.clock == "replay",
                                    dedupe_horizon=settings.dedupe_horizon)
