@@ -16,7 +16,6 @@ from schemas.contract import CONTRACTS, ENVELOPE_SCHEMA
 from schemas.events import Event, Rejection, decode
 
 
-
 def _registry() -> tuple[Registry, dict[str, dict[str, Any]]]:
     from importlib import resources
 

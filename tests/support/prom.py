@@ -1,0 +1,49 @@
+"""Reading the exporter's text format and comparing it with expected samples."""
+
+from __future__ import annotations
+
+import urllib.request
+from collections.abc import Mapping
+
+from prometheus_client.parser import text_string_to_metric_families
+
+SampleKey = tuple[str, tuple[tuple[str, str], ...]]
+
+TICKET_FAMILIES = (
+    "cx_tickets_opened", "cx_tickets_resolved", "cx_tickets_open",
+    "cx_first_response_seconds", "cx_resolution_seconds", "cx_first_contact_resolution_ratio",
+    "cx_reopen_ratio", "cx_sla_breaches", "cx_tickets_in_breach", "cx_sla_attainment_ratio",
+    "cx_oldest_unanswered_ticket_age_seconds",
+)
+
+
+def parse(text: str) -> dict[SampleKey, float]:
+    """Every sample of an exposition, keyed like the naive reference's output."""
+    out: dict[SampleKey, float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            out[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return out
+
+
+def scrape(url: str) -> dict[SampleKey, float]:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return parse(response.read().decode())
+
+
+def only(samples: Mapping[SampleKey, float], prefixes: tuple[str, ...]) -> dict[SampleKey, float]:
+    return {k: v for k, v in samples.items() if k[0].startswith(prefixes)}
+
+
+def mismatches(actual: Mapping[SampleKey, float], expected: Mapping[SampleKey, float],
+               quantile_tolerance: float = 0.01) -> list[str]:
+    """Human-readable differences; quantiles may differ by the sketch's relative error."""
+    problems = [f"missing {k} (expected {expected[k]})" for k in expected if k not in actual]
+    problems += [f"unexpected {k} = {actual[k]}" for k in actual if k not in expected]
+    for key in expected.keys() & actual.keys():
+        want, got = expected[key], actual[key]
+        is_quantile = any(name == "quantile" for name, _ in key[1])
+        tolerance = quantile_tolerance * abs(want) if is_quantile else 1e-9 * max(1, abs(want))
+        if abs(got - want) > tolerance:
+            problems.append(f"{key}: got {got}, expected {want}")
+    return sorted(problems)

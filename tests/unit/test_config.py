@@ -1,0 +1,75 @@
+"""Settings: defaults, env and TOML, and one clear line for every bad value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cxpulse.config import ConfigError, load_settings
+
+
+def test_defaults() -> None:
+    s = load_settings({})
+    assert s.kafka_bootstrap == "127.0.0.1:9092"
+    assert s.clock == "live"
+    assert s.sla.deadlines(0.0, "urgent") == (900.0, 4 * 3600.0)
+    assert s.sla.deadlines(0.0, "other") == (4 * 3600.0, 72 * 3600.0)
+    assert s.topic("cx.tickets") == "cx.tickets"
+
+
+def test_environment_and_toml(tmp_path: Path) -> None:
+    toml = tmp_path / "cx.toml"
+    toml.write_text('[sla.first_response]\nurgent = "5m"\nlow = 7200\n'
+                    '[dedupe]\nhorizon = "2h"\n[tickets]\nretention = "30d"\n')
+    s = load_settings({"CXPULSE_CONFIG": str(toml), "CXPULSE_CLOCK": "replay",
+                       "CXPULSE_TOPIC_PREFIX": "prod.", "CXPULSE_METRICS_PORT": "9200",
+                       "CXPULSE_TIMEZONE": "Europe/Paris"})
+    assert s.sla.first_response["urgent"] == 300.0
+    assert s.sla.first_response["low"] == 7200.0
+    assert s.sla.first_response["high"] == 3600.0
+    assert s.dedupe_horizon == 7200.0
+    assert s.ticket_retention == 30 * 86400.0
+    assert (s.clock, s.metrics_port, s.timezone) == ("replay", 9200, "Europe/Paris")
+    assert s.topic("cx.tickets") == "prod.cx.tickets"
+
+
+@pytest.mark.parametrize(("env", "names"), [
+    ({"CXPULSE_METRICS_PORT": "abc"}, "CXPULSE_METRICS_PORT"),
+    ({"CXPULSE_METRICS_PORT": "70000"}, "CXPULSE_METRICS_PORT"),
+    ({"CXPULSE_CLOCK": "wall"}, "CXPULSE_CLOCK"),
+    ({"CXPULSE_TIMEZONE": "Mars/Olympus"}, "CXPULSE_TIMEZONE"),
+    ({"CXPULSE_KAFKA_BOOTSTRAP": "localhost"}, "CXPULSE_KAFKA_BOOTSTRAP"),
+    ({"CXPULSE_PARTITIONS": "0"}, "CXPULSE_PARTITIONS"),
+    ({"CXPULSE_CONFIG": "/nonexistent/cx.toml"}, "CXPULSE_CONFIG"),
+])
+def test_bad_settings_name_themselves_in_one_line(env: dict[str, str], names: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(env)
+    message = str(info.value)
+    assert names in message and "\n" not in message
+
+
+@pytest.mark.parametrize(("toml", "names"), [
+    ('[sla.first_response]\nurgent = "soon"\n', "sla.first_response.urgent"),
+    ('[sla.resolution]\ncritical = "1h"\n', "sla.resolution.critical"),
+    ('[tickets]\nretention = "2h"\n', "tickets.retention"),
+    ("not toml [", "CXPULSE_CONFIG"),
+])
+def test_bad_toml_values(tmp_path: Path, toml: str, names: str) -> None:
+    path = tmp_path / "cx.toml"
+    path.write_text(toml)
+    with pytest.raises(ConfigError) as info:
+        load_settings({"CXPULSE_CONFIG": str(path)})
+    assert names in str(info.value) and "\n" not in str(info.value)
+
+
+def test_the_cli_prints_one_line_and_exits_2(monkeypatch: pytest.MonkeyPatch,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    from cxpulse.cli import main
+
+    monkeypatch.setenv("CXPULSE_CLOCK", "sometimes")
+    assert main(["worker"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("cxpulse: bad setting CXPULSE_CLOCK='sometimes'")
+    assert "\n" not in err
