@@ -1,0 +1,33 @@
+# Two commands do all the set-up on a fresh machine (Python 3.11+, Java 17, Maven):
+#   make demo   local Kafka broker + worker + simulated traffic; prints the metrics URL
+#   make test   lint, type checks, unit tests, integration tests on a real local broker
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint unit integration clean
+
+$(BIN)/cxpulse: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@
+
+demo: $(BIN)/cxpulse
+	$(BIN)/cxpulse demo
+
+lint: $(BIN)/cxpulse
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+unit: $(BIN)/cxpulse
+	$(BIN)/python -m pytest tests/unit tests/reference -q
+
+integration: $(BIN)/cxpulse
+	$(BIN)/python -m pytest tests/integration -q
+
+test: lint $(BIN)/cxpulse
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache
