@@ -103,7 +103,7 @@ def run_demo(settings: Settings, rate: float, backfill: float, port: int) -> int
             while not stopping:
                 for proc in started:
                     if proc.poll() is not None:
-                        raise DemoError(f"{' '.join(map(str, proc.args))} exited "
+                        raise DemoError(f"{proc.args!r} exited "
                                         f"(status {proc.returncode}); see {DEMO_DIR}/")
                 time.sleep(0.5)
     except DemoError as exc:

@@ -34,6 +34,6 @@ def create_app(settings: Settings) -> faust.App:
     )
 
 
-def json_table_schema() -> faust.Schema:
+def json_table_schema() -> faust.Schema:  # type: ignore[type-arg]
     """Table keys and values as JSON (orjson): lists and dicts, no model classes."""
     return faust.Schema(key_serializer="json", value_serializer="json")

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from tests.reference.tickets_naive import expected_ticket_metrics
 
 from streams.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON, HEADER_TOPIC
 from tests.integration.conftest import Env, Worker
+from tests.reference.tickets_naive import expected_ticket_metrics
 from tests.support import scenario
 from tests.support.prom import TICKET_FAMILIES, SampleKey, mismatches, only
 

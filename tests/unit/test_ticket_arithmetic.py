@@ -194,3 +194,18 @@ def test_targets_from_settings_are_used() -> None:
     assert not mismatches(ticket_samples(p), want)
     key = (BREACHES, (("channel", "chat"), ("priority", "low"), ("sla", "first_response")))
     assert p.samples()[key] == 1
+
+
+def test_live_clock_timer_fires_the_breach_without_any_event() -> None:
+    """In live mode the 1 s timer moves "now": the breach fires at the deadline."""
+    import time
+
+    p = Pipeline(partitions=1)
+    p.admission.replay_clock = False
+    opened = time.time() - 15 * 60 + 5  # deadline in 5 s
+    p.feed([orjson.dumps(ev("o", "ticket.opened", opened, ticket_id="T", customer_id="C",
+                            channel="chat", priority="urgent"))])
+    key = (BREACHES, (("channel", "chat"), ("priority", "urgent"), ("sla", "first_response")))
+    assert p.samples()[key] == 0
+    p.family.tick(opened + 15 * 60 + 0.001)
+    assert p.samples()[key] == 1
