@@ -42,8 +42,14 @@ def mismatches(actual: Mapping[SampleKey, float], expected: Mapping[SampleKey, f
     problems += [f"unexpected {k} = {actual[k]}" for k in actual if k not in expected]
     for key in expected.keys() & actual.keys():
         want, got = expected[key], actual[key]
-        is_quantile = any(name == "quantile" for name, _ in key[1])
-        tolerance = quantile_tolerance * abs(want) if is_quantile else 1e-9 * max(1, abs(want))
+        if any(name == "quantile" for name, _ in key[1]):
+            tolerance = quantile_tolerance * abs(want)
+        elif key[0].endswith("_sum"):
+            # Durations from float Unix times carry ~1e-7 s of rounding each.
+            samples = expected.get((key[0][:-4] + "_count", key[1]), 1.0)
+            tolerance = 1e-6 * max(1.0, samples)
+        else:
+            tolerance = 1e-9 * max(1.0, abs(want))
         if abs(got - want) > tolerance:
             problems.append(f"{key}: got {got}, expected {want}")
     return sorted(problems)

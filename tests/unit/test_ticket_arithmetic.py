@@ -157,7 +157,7 @@ def ticket_lives(draw: st.DrawFn) -> list[dict[str, Any]]:
     return events
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(ticket_lives(), st.randoms(use_true_random=False), st.integers(1, 3))
 def test_any_arrival_order_gives_the_naive_numbers(events: list[dict[str, Any]],
                                                   rng: random.Random, partitions: int) -> None:
