@@ -17,12 +17,12 @@ RELATIVE_ACCURACY = 0.005
 
 _GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
 _LOG_GAMMA = math.log(_GAMMA)
-_MIN_VALUE = 1e-3
-"""Durations below a millisecond are reported as 0."""
+_MIN_VALUE = 1e-6
+"""Event times have microsecond resolution: anything shorter is 0."""
 
 
 def bucket_of(value: float) -> int:
-    """The sketch bucket of a sample; 0 and sub-millisecond values share bucket ``ZERO``."""
+    """The sketch bucket of a sample; 0 and sub-microsecond values share bucket ``ZERO``."""
     if value < _MIN_VALUE:
         return ZERO
     return math.ceil(math.log(value) / _LOG_GAMMA)
