@@ -140,8 +140,8 @@ def _log_tail(data_dir: Path, lines: int = 5) -> str:
     return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
 
 
-async def _create_topics(bootstrap: str, topics: Sequence[str], partitions: int,
-                         proc: subprocess.Popen[bytes], data_dir: Path) -> None:
+async def _create_topics(bootstrap: str, topics: Sequence[str], compacted: Sequence[str],
+                         partitions: int, proc: subprocess.Popen[bytes], data_dir: Path) -> None:
     """Wait until the broker answers, then create the topics that do not exist."""
     # aiokafka logs every refused connection while the JVM starts: expected here.
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
@@ -154,6 +154,8 @@ async def _create_topics(bootstrap: str, topics: Sequence[str], partitions: int,
             await admin.start()
             existing = set(await admin.list_topics())
             missing = [NewTopic(t, partitions, 1) for t in topics if t not in existing]
+            missing += [NewTopic(t, partitions, 1, topic_configs={"cleanup.policy": "compact"})
+                        for t in compacted if t not in existing]
             if missing:
                 with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(missing)
@@ -179,8 +181,13 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def run_broker(port: int, data_dir: Path, topics: Sequence[str], partitions: int = 6,
-               on_ready: Callable[[], None] | None = None) -> int:
-    """Run the broker until SIGTERM/SIGINT or until it dies; return its exit status."""
+               on_ready: Callable[[], None] | None = None,
+               compacted: Sequence[str] = ()) -> int:
+    """Run the broker until SIGTERM/SIGINT or until it dies; return its exit status.
+
+    ``topics`` are created as they are, ``compacted`` (table changelogs) with
+    ``cleanup.policy=compact``; topics that exist already are left alone.
+    """
     for p in (port, port + 1):
         if not _port_free(p):
             raise BrokerError(f"port {p} on 127.0.0.1 is in use: stop what holds it or pass "
@@ -202,7 +209,8 @@ def run_broker(port: int, data_dir: Path, topics: Sequence[str], partitions: int
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        asyncio.run(_create_topics(f"127.0.0.1:{port}", topics, partitions, proc, data_dir))
+        asyncio.run(_create_topics(f"127.0.0.1:{port}", topics, compacted, partitions, proc,
+                                   data_dir))
         if on_ready is not None:
             on_ready()
         while not stop_requested and proc.poll() is None:

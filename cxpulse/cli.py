@@ -29,13 +29,17 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
 
 def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
     from cxpulse.broker import run_broker
+    from cxpulse.worker import build_app
     from streams.topics import all_topics
 
     def ready() -> None:
         print(f"broker ready on 127.0.0.1:{args.port}", flush=True)
 
+    # The workers' table changelogs (for CXPULSE_APP_ID), as Faust would declare them.
+    changelogs = [table.changelog_topic.get_topic_name()
+                  for table in build_app(settings).tables.values()]
     return run_broker(args.port, Path(args.data_dir), all_topics(settings.topic_prefix),
-                      partitions=settings.partitions, on_ready=ready)
+                      partitions=settings.partitions, on_ready=ready, compacted=changelogs)
 
 
 def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 
 import faust
 
@@ -48,8 +49,26 @@ def _check_port_free(host: str, port: int, setting: str) -> None:
                               "pick another port or stop what holds it") from None
 
 
+def _check_kafka_reachable(bootstrap: str, timeout: float = 10.0) -> None:
+    """Fail fast, in one line, when no bootstrap server accepts a connection."""
+    deadline = time.monotonic() + timeout
+    servers = [s.strip().rpartition(":") for s in bootstrap.split(",")]
+    while True:
+        for host, _, port in servers:
+            try:
+                socket.create_connection((host, int(port)), timeout=2).close()
+                return
+            except OSError:
+                pass
+        if time.monotonic() > deadline:
+            raise ConfigError(f"cannot reach Kafka at CXPULSE_KAFKA_BOOTSTRAP={bootstrap}: "
+                              "start a broker (cxpulse broker) or fix the address")
+        time.sleep(0.5)
+
+
 def run_worker(settings: Settings) -> None:
     """Run until SIGTERM/Ctrl-C (Faust's worker handles the signals)."""
+    _check_kafka_reachable(settings.kafka_bootstrap)
     _check_port_free(settings.metrics_host, settings.metrics_port, "CXPULSE_METRICS_PORT")
     _check_port_free(settings.metrics_host, settings.web_port, "CXPULSE_WEB_PORT")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
