@@ -209,3 +209,16 @@ def test_live_clock_timer_fires_the_breach_without_any_event() -> None:
     assert p.samples()[key] == 0
     p.family.tick(opened + 15 * 60 + 0.001)
     assert p.samples()[key] == 1
+
+
+def test_the_hand_computed_scenario() -> None:
+    """The events whose numbers tests/reference checks by hand, through the pipeline."""
+    from tests.reference.test_tickets_naive import EVENTS, NOW
+
+    clock = ev("clock", "ticket.opened", NOW, ticket_id="CLOCK", customer_id="C",
+               channel="web", priority="low")
+    p = Pipeline(partitions=1)
+    p.feed(orjson.dumps(e) for e in [*EVENTS, clock])
+    assert p.admission.now() == NOW
+    assert not mismatches(ticket_samples(p), expected_ticket_metrics([*EVENTS, clock], NOW))
+    assert p.stats.duplicate["cx.tickets"] == 1
