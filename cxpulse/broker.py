@@ -2,41 +2,47 @@
 
 The jars come from Maven Central through ``deploy/kafka/pom.xml`` and are cached
 under ``~/.cache/cxpulse``; once cached no network is needed. The broker listens on
-127.0.0.1 only, and its controller on the next port.
+127.0.0.1 only, its controller on the next port.
 """
 
 from __future__ import annotations
 
 import asyncio
-import atexit
 import contextlib
+import ctypes
+import fcntl
+import functools
+import hashlib
 import logging
+import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
 POM = Path(__file__).resolve().parent.parent / "deploy" / "kafka" / "pom.xml"
 START_TIMEOUT = 90.0
 STOP_TIMEOUT = 30.0
+JAVA_HINT = "install a JDK 17 (apt-get install -y openjdk-17-jre-headless)"
+MVN_HINT = "install Maven (apt-get install -y maven) to fetch the Kafka jars"
+# The JVM exits 143 (128 + SIGTERM) once its shutdown hooks ran; -SIGTERM if the
+# signal came before the JVM had installed its handler.
+CLEAN_STOP = frozenset({0, 128 + signal.SIGTERM, -signal.SIGTERM})
+PR_SET_PDEATHSIG = 1
 
 
 class BrokerError(Exception):
     """The broker cannot be set up or started; the message says what to do, in one line."""
-
-
-def kafka_version() -> str:
-    match = re.search(r"<kafka.version>([^<]+)</kafka.version>", POM.read_text())
-    assert match, "deploy/kafka/pom.xml names no kafka.version"
-    return match.group(1)
 
 
 def _require(tool: str, hint: str) -> str:
@@ -46,29 +52,58 @@ def _require(tool: str, hint: str) -> str:
     return path
 
 
+def _kafka_version(pom: str) -> str:
+    match = re.search(r"<kafka.version>([^<]+)</kafka.version>", pom)
+    if match is None:
+        raise BrokerError(f"{POM} names no <kafka.version>: restore it from git")
+    return match.group(1)
+
+
+def _first_error(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("[ERROR]")]
+    return ((errors or lines or ["no output"])[0])[:300]
+
+
 def fetch_jars(cache_dir: Path | None = None) -> Path:
-    """The directory holding the broker's jars, fetched with Maven on first use."""
-    target = cache_dir or Path.home() / ".cache" / "cxpulse" / f"kafka-{kafka_version()}"
+    """The directory holding the broker's jars, fetched with Maven on first use.
+
+    They live in ``kafka-<version>`` under ``cache_dir`` (default ``~/.cache/cxpulse``).
+    """
+    _require("java", JAVA_HINT)
+    if not POM.exists():
+        raise BrokerError(f"{POM} is missing: restore it from git")
+    pom = POM.read_text()
+    root = cache_dir if cache_dir is not None else Path.home() / ".cache" / "cxpulse"
+    target = root / f"kafka-{_kafka_version(pom)}"
     marker = target / ".complete"
-    if marker.exists():
-        return target
-    mvn = _require("mvn", "install Maven (apt-get install -y maven) to fetch the Kafka jars")
+    # The marker holds the pom's digest so that an edited pom is fetched anew.
+    digest = hashlib.sha256(pom.encode()).hexdigest()
     target.mkdir(parents=True, exist_ok=True)
-    base = [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-            f"-DoutputDirectory={target}", "-DincludeScope=runtime"]
-    # Offline first: a warm ~/.m2 needs no network.
-    for command in ([*base[:1], "-o", *base[1:]], base):
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
-        if done.returncode == 0:
-            marker.write_text(kafka_version())
+    # Two processes starting brokers at once must not copy jars over each other.
+    with (root / f"{target.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists() and marker.read_text() == digest:
             return target
-    last = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
-    raise BrokerError(f"Maven could not fetch the Kafka jars ({last[0][:200]}); "
-                      "check access to Maven Central")
+        mvn = _require("mvn", MVN_HINT)
+        for stale in target.glob("*.jar"):
+            stale.unlink()
+        base = [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
+                f"-DoutputDirectory={target}", "-DincludeScope=runtime"]
+        # Offline first: a warm ~/.m2 needs no network.
+        for command in ([mvn, "-o", *base[1:]], base):
+            done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
+                                  text=True, check=False)
+            if done.returncode == 0:
+                marker.write_text(digest)
+                return target
+    raise BrokerError(f"Maven could not fetch the Kafka jars: {_first_error(done.stdout)} "
+                      "(check access to Maven Central)")
 
 
 def _port_free(port: int) -> bool:
     with socket.socket() as sock:
+        # A port left in TIME_WAIT by an earlier broker is free for Kafka too.
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
@@ -78,7 +113,6 @@ def _port_free(port: int) -> bool:
 
 
 def _write_config(data_dir: Path, port: int, partitions: int) -> Path:
-    logs = data_dir / "logs"
     props = data_dir / "server.properties"
     props.write_text("\n".join([
         "process.roles=broker,controller",
@@ -88,14 +122,20 @@ def _write_config(data_dir: Path, port: int, partitions: int) -> Path:
         f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
         "controller.listener.names=CONTROLLER",
         "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-        f"log.dirs={logs}",
+        f"log.dirs={data_dir / 'logs'}",
         f"num.partitions={partitions}",
+        "auto.create.topics.enable=true",
+        # One node: internal topics cannot have more replicas than that.
         "offsets.topic.replication.factor=1",
         "transaction.state.log.replication.factor=1",
         "transaction.state.log.min.isr=1",
         # One local member: no reason to wait for others before assigning partitions.
         "group.initial.rebalance.delay.ms=0",
-        f"log.retention.ms={30 * 86400 * 1000}",
+        f"log.retention.ms={30 * 24 * 3600 * 1000}",
+        # On restart Kafka 4.0 lets the broker re-register only once the previous run's
+        # session has expired (KAFKA-19130): 4 s instead of 9 s of waiting.
+        "broker.session.timeout.ms=4000",
+        "broker.heartbeat.interval.ms=1000",
         "",
     ]))
     (data_dir / "log4j2.properties").write_text("\n".join([
@@ -106,78 +146,141 @@ def _write_config(data_dir: Path, port: int, partitions: int) -> Path:
         "appender.file.layout.pattern=[%d] %p %m (%c)%n",
         "rootLogger.level=INFO",
         "rootLogger.appenderRef.file.ref=file",
-        "logger.kafka.name=kafka",
-        "logger.kafka.level=WARN",
-        "logger.apache.name=org.apache.kafka",
-        "logger.apache.level=WARN",
+        # Every client and server start dumps its whole configuration at INFO.
+        "logger.config.name=org.apache.kafka.common.config",
+        "logger.config.level=WARN",
         "",
     ]))
     return props
 
 
-def _java(jars: Path, data_dir: Path, *args: str) -> list[str]:
-    java = _require("java", "install a JDK 17 (apt-get install -y openjdk-17-jre-headless)")
+def _java(java: str, jars: Path, data_dir: Path, *args: str) -> list[str]:
     return [java, "-Xms256m", "-Xmx768m", "-cp", f"{jars}/*",
             f"-Dlog4j2.configurationFile={data_dir / 'log4j2.properties'}", *args]
 
 
-def _format_storage(jars: Path, data_dir: Path, props: Path) -> None:
+def _storage_tool(java: str, jars: Path, data_dir: Path, *args: str) -> str:
+    done = subprocess.run(_java(java, jars, data_dir, "kafka.tools.StorageTool", *args),
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                          check=False)
+    if done.returncode != 0:
+        last = (done.stdout + done.stderr).strip().splitlines()[-1:] or ["no output"]
+        raise BrokerError(f"kafka StorageTool {args[0]} failed for {data_dir}: {last[0]} "
+                          "(remove the data dir to start afresh)")
+    return done.stdout.strip()
+
+
+def _format_storage(java: str, jars: Path, data_dir: Path, props: Path) -> None:
     if (data_dir / "logs" / "meta.properties").exists():
         return  # keep the data of an earlier run
-    uuid = subprocess.run(_java(jars, data_dir, "kafka.tools.StorageTool", "random-uuid"),
-                          capture_output=True, text=True, check=True).stdout.strip()
-    done = subprocess.run(_java(jars, data_dir, "kafka.tools.StorageTool", "format", "-t", uuid,
-                                "-c", str(props), "--standalone"),
-                          capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise BrokerError(f"formatting {data_dir} failed: {done.stderr.strip()[-200:]}")
+    cluster_id = _storage_tool(java, jars, data_dir, "random-uuid")
+    _storage_tool(java, jars, data_dir, "format", "-t", cluster_id, "-c", str(props),
+                  "--standalone")
 
 
 def _log_tail(data_dir: Path, lines: int = 5) -> str:
     path = data_dir / "broker.log"
     if not path.exists():
-        return "no broker.log"
-    return " | ".join(path.read_text(errors="replace").strip().splitlines()[-lines:])
+        return f"no {path}"
+    tail = path.read_text(errors="replace").strip().splitlines()[-lines:]
+    return " | ".join(tail) or f"{path} is empty"
 
 
-async def _create_topics(bootstrap: str, topics: Sequence[str], compacted: Sequence[str],
-                         partitions: int, proc: subprocess.Popen[bytes], data_dir: Path) -> None:
-    """Wait until the broker answers, then create the topics that do not exist."""
-    # aiokafka logs every refused connection while the JVM starts: expected here.
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+def _die_with_parent(prctl: Callable[[int, int], int], parent: int) -> None:
+    """In the child before exec: get SIGTERM when this Python process dies, even by SIGKILL."""
+    prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+class _StopRequest:
+    """A signal handler that only notes the request: the main loop acts on it.
+
+    (A threading.Event would deadlock if the signal came while the main thread held
+    its lock.)
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def __call__(self, _signum: int, _frame: FrameType | None) -> None:
+        self.requested = True
+
+
+@contextlib.contextmanager
+def _quiet_aiokafka() -> Iterator[None]:
+    """aiokafka logs every refused connection while the JVM starts: expected here."""
+    logger = logging.getLogger("aiokafka")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _has_leaders(topic: dict[str, Any]) -> bool:
+    partitions: list[dict[str, Any]] = topic["partitions"]
+    return topic["error_code"] == 0 and bool(partitions) and all(
+        p["error_code"] == 0 and p["leader"] >= 0 for p in partitions)
+
+
+async def _topics_ready(admin: AIOKafkaAdminClient, wanted: Sequence[NewTopic]) -> bool:
+    """Create the wanted topics that do not exist; True once all of them have leaders."""
+    # All topics, not by name: a metadata request naming a topic auto-creates it.
+    described = {t["topic"]: t for t in await admin.describe_topics()}
+    missing = [t for t in wanted if t.name not in described]
+    if not missing:
+        return all(_has_leaders(described[t.name]) for t in wanted)
+    response = await admin.create_topics(missing)
+    for name, code, *message in response.topic_errors:
+        error = for_code(code) if code else None
+        if error is not None and error is not TopicAlreadyExistsError and not error.retriable:
+            raise BrokerError(f"cannot create topic {name!r}: {error.__name__} "
+                              f"{''.join(message[:1])}".rstrip())
+    return False  # their leaders show in a later metadata answer
+
+
+async def _wait_ready(bootstrap: str, wanted: Sequence[NewTopic], proc: subprocess.Popen[bytes],
+                      data_dir: Path, stop: _StopRequest) -> bool:
+    """Wait until the broker answers and the wanted topics have leaders; False on stop."""
     deadline = time.monotonic() + START_TIMEOUT
-    while True:
+    while not stop.requested:
         if proc.poll() is not None:
-            raise BrokerError(f"the broker exited ({proc.returncode}): {_log_tail(data_dir)}")
+            raise BrokerError(f"the broker exited with status {proc.returncode} while "
+                              f"starting: {_log_tail(data_dir)}")
+        if time.monotonic() > deadline:
+            raise BrokerError(f"the broker did not get ready on {bootstrap} within "
+                              f"{START_TIMEOUT:.0f} s: {_log_tail(data_dir)}")
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
         try:
             await admin.start()
-            existing = set(await admin.list_topics())
-            missing = [NewTopic(t, partitions, 1) for t in topics if t not in existing]
-            missing += [NewTopic(t, partitions, 1, topic_configs={"cleanup.policy": "compact"})
-                        for t in compacted if t not in existing]
-            if missing:
-                with contextlib.suppress(TopicAlreadyExistsError):
-                    await admin.create_topics(missing)
-            return
-        except KafkaError:
-            if time.monotonic() > deadline:
-                raise BrokerError(f"the broker did not answer on {bootstrap} within "
-                                  f"{START_TIMEOUT:.0f} s: {_log_tail(data_dir)}") from None
-            await asyncio.sleep(0.5)
+            if await _topics_ready(admin, wanted):
+                return True
+        except (KafkaError, OSError, TimeoutError):
+            pass  # not listening yet, or still electing its controller or leaders
         finally:
             await admin.close()
+        await asyncio.sleep(0.25)
+    return False
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=STOP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def _stop(proc: subprocess.Popen[bytes]) -> int:
+    """SIGTERM the broker's process group, SIGKILL it after STOP_TIMEOUT; its exit status."""
+    if proc.poll() is None:
+        # An exited but unreaped JVM still holds its group id, so killpg cannot miss.
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return proc.returncode
+
+
+def _status(returncode: int) -> int:
+    """A process's status as a shell reports it: 128 + N for death by signal N."""
+    return 128 - returncode if returncode < 0 else returncode
 
 
 def run_broker(port: int, data_dir: Path, topics: Sequence[str], partitions: int = 6,
@@ -186,8 +289,11 @@ def run_broker(port: int, data_dir: Path, topics: Sequence[str], partitions: int
     """Run the broker until SIGTERM/SIGINT or until it dies; return its exit status.
 
     ``topics`` are created as they are, ``compacted`` (table changelogs) with
-    ``cleanup.policy=compact``; topics that exist already are left alone.
+    ``cleanup.policy=compact``, all with ``partitions`` partitions; topics that exist
+    already are left alone. ``on_ready`` is called once they all have leaders.
+    Returns 0 after a clean stop on SIGTERM/SIGINT. Call it from the main thread.
     """
+    java = _require("java", JAVA_HINT)
     for p in (port, port + 1):
         if not _port_free(p):
             raise BrokerError(f"port {p} on 127.0.0.1 is in use: stop what holds it or pass "
@@ -196,28 +302,37 @@ def run_broker(port: int, data_dir: Path, topics: Sequence[str], partitions: int
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     props = _write_config(data_dir, port, partitions)
-    _format_storage(jars, data_dir, props)
-    with open(data_dir / "broker.out", "ab") as out:
-        proc = subprocess.Popen(_java(jars, data_dir, "kafka.Kafka", str(props)),
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    atexit.register(_stop, proc)
-    stop_requested = False
+    _format_storage(java, jars, data_dir, props)
+    wanted = [NewTopic(t, partitions, 1) for t in topics] + [
+        NewTopic(t, partitions, 1, topic_configs={"cleanup.policy": "compact"})
+        for t in compacted]
 
-    def on_signal(signum: int, _: FrameType | None) -> None:
-        nonlocal stop_requested
-        stop_requested = True
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    stop = _StopRequest()
+    # Handlers first: a signal from here on stops the JVM instead of orphaning it.
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    # Resolved here, not in the forked child, where loading could deadlock.
+    preexec = (functools.partial(_die_with_parent, ctypes.CDLL(None).prctl, os.getpid())
+               if sys.platform == "linux" else None)
     try:
-        asyncio.run(_create_topics(f"127.0.0.1:{port}", topics, compacted, partitions, proc,
-                                   data_dir))
-        if on_ready is not None:
-            on_ready()
-        while not stop_requested and proc.poll() is None:
-            time.sleep(0.2)
+        with (data_dir / "broker.log").open("ab") as log:
+            # Own session: a terminal's Ctrl-C reaches only us, and we stop the JVM in order.
+            proc = subprocess.Popen(
+                _java(java, jars, data_dir, "kafka.Kafka", str(props)),
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir,
+                start_new_session=True, preexec_fn=preexec)
+        try:
+            with _quiet_aiokafka():
+                ready = asyncio.run(_wait_ready(f"127.0.0.1:{port}", wanted, proc, data_dir,
+                                                stop))
+            if ready and on_ready is not None:
+                on_ready()
+            while not stop.requested and proc.poll() is None:
+                time.sleep(0.2)
+        finally:
+            returncode = _stop(proc)
     finally:
-        _stop(proc)
         for s, handler in previous.items():
             signal.signal(s, handler)
-    return 0 if stop_requested else (proc.returncode or 1)
-
+    if stop.requested and returncode in CLEAN_STOP:
+        return 0
+    return _status(returncode)

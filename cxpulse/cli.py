@@ -10,6 +10,7 @@ from pathlib import Path
 
 import orjson
 
+from cxpulse.broker import BrokerError
 from cxpulse.config import ConfigError, Settings, load_settings, parse_duration
 
 
@@ -122,15 +123,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"cxpulse: {exc}", file=sys.stderr)
         return 2
+    except BrokerError as exc:
+        print(f"cxpulse: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:
-        from cxpulse.broker import BrokerError
-
-        if isinstance(exc, BrokerError):
-            print(f"cxpulse: {exc}", file=sys.stderr)
-            return 1
-        raise
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import itertools
 import sys
 import time
 from collections.abc import Iterable
@@ -122,6 +123,7 @@ async def publish_live(traffic: TicketTraffic, settings: Settings, duration: flo
     producer = _producer(settings)
     await producer.start()
     heap: list[tuple[float, int, dict[str, Any]]] = []
+    order = itertools.count()  # ties in time keep generation order
     sent = 0
     start = time.time()
     last = start - backfill
@@ -133,7 +135,7 @@ async def publish_live(traffic: TicketTraffic, settings: Settings, duration: flo
                 for opened in traffic.arrivals(last, now):
                     for event in traffic.life(opened):
                         due = event_time(event)
-                        heapq.heappush(heap, (due, sent + len(heap), event))
+                        heapq.heappush(heap, (due, next(order), event))
                 last = now
                 due_events = []
                 while heap and heap[0][0] <= now:

@@ -261,8 +261,11 @@ class TicketIndex:
         """Forget every ticket (before a rebuild); the breach counter keeps counting."""
         self.now: float | None = None
         self.buckets: dict[int, dict[Labels, BucketTotals]] = {}
-        self._facts: dict[str, tuple[Labels, list[Fact]]] = {}
+        self._facts: dict[str, tuple[Labels, list[Fact], list[float]]] = {}
+        """ticket -> (labels, facts, pending instants) as last applied."""
         self._views: dict[str, TicketView] = {}
+        self._live: dict[str, TicketView] = {}
+        """The tickets that may be open at now or later: what the gauges look at."""
         self._pending: list[tuple[float, str]] = []
 
     def __len__(self) -> int:
@@ -283,10 +286,17 @@ class TicketIndex:
         self._apply(labels, facts, 1)
         if live:
             self._count_new_breaches(labels, facts, old)
-        self._facts[ticket_id] = (labels, facts)
+        self._facts[ticket_id] = (labels, facts, pending)
         self._views[ticket_id] = view
+        # Tickets resolved for good, up to now, cannot be in any gauge: skip them there.
+        if is_closed_for_good(view) and view.last_time <= now:
+            self._live.pop(ticket_id, None)
+        else:
+            self._live[ticket_id] = view
+        already = set(old[2]) if old is not None else set()
         for t in pending:
-            heapq.heappush(self._pending, (t, ticket_id))
+            if t not in already:
+                heapq.heappush(self._pending, (t, ticket_id))
 
     def remove(self, ticket_id: str) -> None:
         """Forget a ticket (its history expired)."""
@@ -294,6 +304,7 @@ class TicketIndex:
         if old is not None:
             self._apply(old[0], old[1], -1)
         self._views.pop(ticket_id, None)
+        self._live.pop(ticket_id, None)
 
     def advance(self, now: float) -> None:
         """Move "now" forward: fire due deadlines and drop buckets no window needs."""
@@ -320,7 +331,7 @@ class TicketIndex:
             totals.add(fact_field, value, weight)
 
     def _count_new_breaches(self, labels: Labels, facts: list[Fact],
-                            old: tuple[Labels, list[Fact]] | None) -> None:
+                            old: tuple[Labels, list[Fact], list[float]] | None) -> None:
         before = {f[1] for f in old[1]} if old is not None else set()
         for sla, fact_field in (("first_response", N_FR_BREACHED),
                                 ("resolution", N_RES_BREACHED)):
@@ -346,7 +357,10 @@ class TicketIndex:
 
     def _gauges(self, now: float) -> TicketGauges:
         gauges = TicketGauges(Counter(), Counter(), {})
-        for view in self._views.values():
+        for ticket_id, view in list(self._live.items()):
+            if is_closed_for_good(view) and view.last_time <= now:
+                del self._live[ticket_id]
+                continue
             if view.opened > now or not is_open_at(view, now):
                 continue
             labels = (view.channel, view.priority)
