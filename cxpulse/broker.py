@@ -60,9 +60,10 @@ def _kafka_version(pom: str) -> str:
 
 
 def _first_error(output: str) -> str:
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("[ERROR]")]
-    return ((errors or lines or ["no output"])[0])[:300]
+    """Maven's first non-empty [ERROR] line: the cause; the rest is advice on Maven flags."""
+    lines = [line.strip() for line in re.sub(r"\x1b\[[0-9;]*m", "", output).splitlines()]
+    errors = [line for line in lines if line.startswith("[ERROR]") and line != "[ERROR]"]
+    return (errors or [line for line in lines if line] or ["no output"])[0][:300]
 
 
 def fetch_jars(cache_dir: Path | None = None) -> Path:
@@ -88,8 +89,9 @@ def fetch_jars(cache_dir: Path | None = None) -> Path:
         mvn = _require("mvn", MVN_HINT)
         for stale in target.glob("*.jar"):
             stale.unlink()
-        base = [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
-                f"-DoutputDirectory={target}", "-DincludeScope=runtime"]
+        base = [mvn, "-q", "-B", "-Dstyle.color=never", "-f", str(POM),
+                "dependency:copy-dependencies", f"-DoutputDirectory={target}",
+                "-DincludeScope=runtime"]
         # Offline first: a warm ~/.m2 needs no network.
         for command in ([mvn, "-o", *base[1:]], base):
             done = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
@@ -178,12 +180,14 @@ def _format_storage(java: str, jars: Path, data_dir: Path, props: Path) -> None:
                   "--standalone")
 
 
-def _log_tail(data_dir: Path, lines: int = 5) -> str:
-    path = data_dir / "broker.log"
-    if not path.exists():
-        return f"no {path}"
-    tail = path.read_text(errors="replace").strip().splitlines()[-lines:]
-    return " | ".join(tail) or f"{path} is empty"
+def _log_tail(log: Path, start: int, lines: int = 5) -> str:
+    """The last lines this run wrote to ``log`` from byte ``start`` on, stack frames left out."""
+    with log.open("rb") as fh:
+        fh.seek(start)
+        text = fh.read().decode(errors="replace")
+    # Indented lines are stack frames; the message is in the lines above them.
+    kept = [line for line in text.splitlines() if line.strip() and not line[0].isspace()]
+    return " | ".join(kept[-lines:]) or f"{log} is empty"
 
 
 def _die_with_parent(prctl: Callable[[int, int], int], parent: int) -> None:
@@ -242,16 +246,16 @@ async def _topics_ready(admin: AIOKafkaAdminClient, wanted: Sequence[NewTopic]) 
 
 
 async def _wait_ready(bootstrap: str, wanted: Sequence[NewTopic], proc: subprocess.Popen[bytes],
-                      data_dir: Path, stop: _StopRequest) -> bool:
+                      log: Path, log_start: int, stop: _StopRequest) -> bool:
     """Wait until the broker answers and the wanted topics have leaders; False on stop."""
     deadline = time.monotonic() + START_TIMEOUT
     while not stop.requested:
         if proc.poll() is not None:
             raise BrokerError(f"the broker exited with status {proc.returncode} while "
-                              f"starting: {_log_tail(data_dir)}")
+                              f"starting: {_log_tail(log, log_start)}")
         if time.monotonic() > deadline:
             raise BrokerError(f"the broker did not get ready on {bootstrap} within "
-                              f"{START_TIMEOUT:.0f} s: {_log_tail(data_dir)}")
+                              f"{START_TIMEOUT:.0f} s: {_log_tail(log, log_start)}")
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
         try:
             await admin.start()
@@ -314,16 +318,18 @@ def run_broker(port: int, data_dir: Path, topics: Sequence[str], partitions: int
     preexec = (functools.partial(_die_with_parent, ctypes.CDLL(None).prctl, os.getpid())
                if sys.platform == "linux" else None)
     try:
-        with (data_dir / "broker.log").open("ab") as log:
+        log = data_dir / "broker.log"
+        with log.open("ab") as out:
+            log_start = out.tell()
             # Own session: a terminal's Ctrl-C reaches only us, and we stop the JVM in order.
             proc = subprocess.Popen(
                 _java(java, jars, data_dir, "kafka.Kafka", str(props)),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=data_dir,
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, cwd=data_dir,
                 start_new_session=True, preexec_fn=preexec)
         try:
             with _quiet_aiokafka():
-                ready = asyncio.run(_wait_ready(f"127.0.0.1:{port}", wanted, proc, data_dir,
-                                                stop))
+                ready = asyncio.run(_wait_ready(f"127.0.0.1:{port}", wanted, proc, log,
+                                                log_start, stop))
             if ready and on_ready is not None:
                 on_ready()
             while not stop.requested and proc.poll() is None:
