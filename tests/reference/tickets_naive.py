@@ -1,87 +1,334 @@
-"""Ticket metrics the slow, obvious way, straight from SPEC §2 and the README's decisions.
+"""Deliberately naive reference for the ticket metrics of SPEC.md §1 and §2.
 
-No buckets as data structures, no incremental state, no sketch: for every window
-and label set, loop over every ticket and test the condition. Tests compare the
-worker's exported numbers with this.
+Used by tests to check the streaming implementation. It is written independently of
+``cxpulse`` and trades every bit of speed for obviousness: no incremental state, no
+buckets kept as data structures, no sketches. For every window and every label set it
+loops over all tickets and tests the conditions directly; quantiles sort the samples
+and index them.
+
+Conventions (taken as given; see the module's tests for hand-worked examples):
+
+* channel ∈ email, chat, phone, social, web, other; priority ∈ urgent, high, normal,
+  low, other (anything else → ``other``; ``other`` uses the ``normal`` SLA targets).
+* Events are deduplicated by ``id``: the first occurrence by position wins.
+* A ticket's opened time, channel and priority come from its ``ticket.opened`` with
+  the earliest time (ties: smallest event id); a ticket without one counts nowhere.
+* Counted response: ``ticket.responded`` with ``public`` not False and ``by`` != "bot".
+* ``ticket.resolved`` / ``ticket.reopened`` are applied in (time, resolved first, id)
+  order to a state that starts ``open``; a resolve while open is a resolution, a
+  reopen while resolved is a reopen, anything else is ignored. The state at an
+  instant X is the state after every transition with time ≤ X.
+* bucket(t) = floor(t / 60); a window of S minutes covers buckets b with
+  floor(now / 60) - S < b ≤ floor(now / 60).
+* Gauges "at now" only use events with time ≤ now.
+
+Events that miss a field SPEC §1 marks as required (or whose ``time`` does not parse)
+are bad events: they are dropped before deduplication, as the processor sends them to
+the dead-letter topic instead of counting them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from fractions import Fraction
 from typing import Any
 
-Key = tuple[str, tuple[tuple[str, str], ...]]
+__all__ = [
+    "CHANNELS",
+    "DEFAULT_FIRST_RESPONSE_TARGETS",
+    "DEFAULT_RESOLUTION_TARGETS",
+    "PRIORITIES",
+    "QUANTILES",
+    "SLAS",
+    "WINDOWS",
+    "MetricKey",
+    "expected_ticket_metrics",
+    "parse_time",
+]
 
-CHANNELS = ["email", "chat", "phone", "social", "web", "other"]
-PRIORITIES = ["urgent", "high", "normal", "low", "other"]
-WINDOW_MINUTES = {"5m": 5, "1h": 60, "24h": 1440}
-QUANTILES = ["0.5", "0.9", "0.99"]
-DEFAULT_FR = {"urgent": 900.0, "high": 3600.0, "normal": 14400.0, "low": 86400.0}
-DEFAULT_RES = {"urgent": 14400.0, "high": 86400.0, "normal": 259200.0, "low": 604800.0}
+MetricKey = tuple[str, tuple[tuple[str, str], ...]]
 
+CHANNELS: tuple[str, ...] = ("email", "chat", "phone", "social", "web", "other")
+PRIORITIES: tuple[str, ...] = ("urgent", "high", "normal", "low", "other")
+WINDOWS: tuple[tuple[str, int], ...] = (("5m", 5), ("1h", 60), ("24h", 1440))
+SLAS: tuple[str, ...] = ("first_response", "resolution")
+QUANTILES: tuple[str, ...] = ("0.5", "0.9", "0.99")
 
-def _seconds(text: str) -> float:
-    return datetime.fromisoformat(text.upper()).timestamp()
+DEFAULT_FIRST_RESPONSE_TARGETS: Mapping[str, float] = {
+    "urgent": 15 * 60.0,
+    "high": 60 * 60.0,
+    "normal": 4 * 3600.0,
+    "low": 24 * 3600.0,
+}
+DEFAULT_RESOLUTION_TARGETS: Mapping[str, float] = {
+    "urgent": 4 * 3600.0,
+    "high": 24 * 3600.0,
+    "normal": 72 * 3600.0,
+    "low": 168 * 3600.0,
+}
 
+_REQUIRED_DATA: Mapping[str, tuple[str, ...]] = {
+    "ticket.opened": ("ticket_id", "customer_id", "channel", "priority"),
+    "ticket.responded": ("ticket_id", "agent_id"),
+    "ticket.resolved": ("ticket_id", "agent_id"),
+    "ticket.reopened": ("ticket_id",),
+}
 
-def _key(name: str, **labels: str) -> Key:
-    return name, tuple(sorted(labels.items()))
-
-
-class Ticket:
-    def __init__(self) -> None:
-        self.opens: list[tuple[float, str, str, str]] = []  # time, id, channel, priority
-        self.responses: list[float] = []
-        self.moves: list[tuple[float, int, str]] = []  # time, 0 resolve / 1 reopen, id
-
-    def opened(self) -> tuple[float, str, str]:
-        t, _, channel, priority = min(self.opens)
-        return (t, channel if channel in CHANNELS else "other",
-                priority if priority in PRIORITIES else "other")
-
-    def walk(self) -> list[tuple[float, str, bool]]:
-        """Every transition that counted: (time, 'resolution' | 'reopen', open after)."""
-        out = []
-        is_open = True
-        for t, kind, _ in sorted(self.moves):
-            if kind == 0 and is_open:
-                is_open = False
-                out.append((t, "resolution", False))
-            elif kind == 1 and not is_open:
-                is_open = True
-                out.append((t, "reopen", True))
-        return out
-
-    def open_at(self, instant: float) -> bool:
-        state = True
-        for t, _, after in self.walk():
-            if t <= instant:
-                state = after
-        return state
+_RESOLVED = 0  # sorts before _REOPENED at equal time
+_REOPENED = 1
 
 
-def _tickets(events: Iterable[Mapping[str, Any]]) -> dict[str, Ticket]:
-    seen: set[str] = set()
-    tickets: dict[str, Ticket] = {}
-    for e in events:
-        if e["id"] in seen:
+def parse_time(text: str) -> float:
+    """RFC 3339 → Unix seconds (a time without offset is taken as UTC)."""
+    moment = datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _bucket(t: float) -> int:
+    # Exact floor(t / 60): Fraction(float) is exact, so no rounding at a minute's edge.
+    return math.floor(Fraction(t) / 60)
+
+
+def _in_window(t: float, now: float, size_minutes: int) -> bool:
+    now_bucket = _bucket(now)
+    return now_bucket - size_minutes < _bucket(t) <= now_bucket
+
+
+def _channel_label(value: object) -> str:
+    if isinstance(value, str) and value in CHANNELS:
+        return value
+    return "other"
+
+
+def _priority_label(value: object) -> str:
+    if isinstance(value, str) and value in PRIORITIES:
+        return value
+    return "other"
+
+
+def _key(name: str, **labels: str) -> MetricKey:
+    return (name, tuple(sorted(labels.items())))
+
+
+@dataclass(frozen=True)
+class _Event:
+    id: str
+    type: str
+    time: float
+    data: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class _Ticket:
+    opened: float
+    channel: str
+    priority: str
+    responses: tuple[float, ...]  # times of counted responses, ascending
+    transitions: tuple[tuple[float, int, str], ...]  # (time, kind, event id), in order
+    first_response_target: float
+    resolution_target: float
+
+
+@dataclass(frozen=True)
+class _Resolution:
+    time: float
+    reopen_before: bool  # a reopen was applied earlier in the transition order
+
+
+def _valid_events(events: Iterable[Mapping[str, Any]]) -> list[_Event]:
+    kept: list[_Event] = []
+    seen_ids: list[str] = []
+    for raw in events:
+        event_type = raw.get("type")
+        data = raw.get("data")
+        event_id = raw.get("id")
+        time_text = raw.get("time")
+        if not isinstance(event_type, str) or event_type not in _REQUIRED_DATA:
             continue
-        seen.add(e["id"])
-        d = e["data"]
-        t = _seconds(e["time"])
-        ticket = tickets.setdefault(d["ticket_id"], Ticket())
-        if e["type"] == "ticket.opened":
-            ticket.opens.append((t, e["id"], d["channel"], d["priority"]))
-        elif e["type"] == "ticket.responded":
-            if d.get("public", True) is not False and d.get("by", "agent") != "bot":
-                ticket.responses.append(t)
-        elif e["type"] == "ticket.resolved":
-            ticket.moves.append((t, 0, e["id"]))
-        elif e["type"] == "ticket.reopened":
-            ticket.moves.append((t, 1, e["id"]))
-    return {k: v for k, v in tickets.items() if v.opens}
+        if not isinstance(data, Mapping) or event_id is None or not isinstance(time_text, str):
+            continue
+        if any(data.get(field) is None for field in _REQUIRED_DATA[event_type]):
+            continue
+        try:
+            t = parse_time(time_text)
+        except ValueError:
+            continue
+        if str(event_id) in seen_ids:  # linear search on purpose: naive
+            continue
+        seen_ids.append(str(event_id))
+        kept.append(_Event(str(event_id), event_type, t, data))
+    return kept
+
+
+def _build_tickets(
+    events: list[_Event],
+    first_response_targets: Mapping[str, float],
+    resolution_targets: Mapping[str, float],
+) -> list[_Ticket]:
+    ticket_ids: list[str] = []
+    for event in events:
+        tid = str(event.data["ticket_id"])
+        if tid not in ticket_ids:
+            ticket_ids.append(tid)
+
+    tickets: list[_Ticket] = []
+    for tid in ticket_ids:
+        mine = [e for e in events if str(e.data["ticket_id"]) == tid]
+        opens = sorted((e for e in mine if e.type == "ticket.opened"), key=lambda e: (e.time, e.id))
+        if not opens:
+            continue
+        first_open = opens[0]
+        priority = _priority_label(first_open.data.get("priority"))
+        target_priority = "normal" if priority == "other" else priority
+        responses = sorted(
+            e.time
+            for e in mine
+            if e.type == "ticket.responded"
+            and e.data.get("public", True) is not False
+            and e.data.get("by", "agent") != "bot"
+        )
+        transitions = sorted(
+            (e.time, _RESOLVED if e.type == "ticket.resolved" else _REOPENED, e.id)
+            for e in mine
+            if e.type in ("ticket.resolved", "ticket.reopened")
+        )
+        tickets.append(
+            _Ticket(
+                opened=first_open.time,
+                channel=_channel_label(first_open.data.get("channel")),
+                priority=priority,
+                responses=tuple(responses),
+                transitions=tuple(transitions),
+                first_response_target=float(first_response_targets[target_priority]),
+                resolution_target=float(resolution_targets[target_priority]),
+            )
+        )
+    return tickets
+
+
+def _state_at(ticket: _Ticket, instant: float) -> str:
+    state = "open"
+    for t, kind, _ in ticket.transitions:
+        if t > instant:
+            continue
+        if kind == _RESOLVED and state == "open":
+            state = "resolved"
+        elif kind == _REOPENED and state == "resolved":
+            state = "open"
+    return state
+
+
+def _resolutions(ticket: _Ticket) -> list[_Resolution]:
+    state = "open"
+    reopened = False
+    found: list[_Resolution] = []
+    for t, kind, _ in ticket.transitions:
+        if kind == _RESOLVED and state == "open":
+            found.append(_Resolution(t, reopened))
+            state = "resolved"
+        elif kind == _REOPENED and state == "resolved":
+            reopened = True
+            state = "open"
+    return found
+
+
+def _reopens(ticket: _Ticket) -> list[float]:
+    state = "open"
+    found: list[float] = []
+    for t, kind, _ in ticket.transitions:
+        if kind == _RESOLVED and state == "open":
+            state = "resolved"
+        elif kind == _REOPENED and state == "resolved":
+            found.append(t)
+            state = "open"
+    return found
+
+
+def _first_response(ticket: _Ticket) -> float | None:
+    return min(ticket.responses) if ticket.responses else None
+
+
+def _is_first_contact(ticket: _Ticket, resolution: _Resolution) -> bool:
+    responses_before = [r for r in ticket.responses if r <= resolution.time]
+    return len(responses_before) == 1 and not resolution.reopen_before
+
+
+def _first_response_met_at(ticket: _Ticket) -> float | None:
+    first = _first_response(ticket)
+    deadline = ticket.opened + ticket.first_response_target
+    if first is not None and first <= deadline:
+        return first
+    return None
+
+
+def _first_response_breached_at(ticket: _Ticket, now: float) -> float | None:
+    if _first_response_met_at(ticket) is not None:
+        return None
+    deadline = ticket.opened + ticket.first_response_target
+    if _state_at(ticket, deadline) == "open" and deadline < now:
+        return deadline
+    return None
+
+
+def _resolution_met_at(ticket: _Ticket) -> float | None:
+    resolutions = _resolutions(ticket)
+    deadline = ticket.opened + ticket.resolution_target
+    if resolutions and resolutions[0].time <= deadline:
+        return resolutions[0].time
+    return None
+
+
+def _resolution_breached_at(ticket: _Ticket, now: float) -> float | None:
+    deadline = ticket.opened + ticket.resolution_target
+    instant: float | None = None
+    if _state_at(ticket, deadline) == "open":
+        instant = deadline
+    else:
+        later_reopens = [t for t in _reopens(ticket) if t >= deadline]
+        if later_reopens:
+            instant = min(later_reopens)
+    if instant is not None and instant < now:
+        return instant
+    return None
+
+
+def _met_at(sla: str, ticket: _Ticket) -> float | None:
+    return _first_response_met_at(ticket) if sla == "first_response" else _resolution_met_at(ticket)
+
+
+def _breached_at(sla: str, ticket: _Ticket, now: float) -> float | None:
+    if sla == "first_response":
+        return _first_response_breached_at(ticket, now)
+    return _resolution_breached_at(ticket, now)
+
+
+def _open_at(ticket: _Ticket, now: float) -> bool:
+    return ticket.opened <= now and _state_at(ticket, now) == "open"
+
+
+def _answered_by(ticket: _Ticket, now: float) -> bool:
+    return any(r <= now for r in ticket.responses)
+
+
+def _quantile(sorted_samples: list[float], q: str) -> float:
+    index = math.floor(Fraction(q) * (len(sorted_samples) - 1))
+    return sorted_samples[index]
+
+
+def _emit_summary(
+    out: dict[MetricKey, float], name: str, samples: list[float], **labels: str
+) -> None:
+    out[_key(name + "_sum", **labels)] = math.fsum(samples)
+    out[_key(name + "_count", **labels)] = float(len(samples))
+    if samples:
+        ordered = sorted(samples)
+        for q in QUANTILES:
+            out[_key(name, quantile=q, **labels)] = _quantile(ordered, q)
 
 
 def expected_ticket_metrics(
@@ -89,124 +336,138 @@ def expected_ticket_metrics(
     now: float,
     first_response_targets: Mapping[str, float] | None = None,
     resolution_targets: Mapping[str, float] | None = None,
-) -> dict[Key, float]:
-    fr_target = dict(first_response_targets or DEFAULT_FR)
-    res_target = dict(resolution_targets or DEFAULT_RES)
-    tickets = list(_tickets(events).values())
-    out: dict[Key, float] = {}
+) -> dict[MetricKey, float]:
+    """Every ticket series of SPEC §2 for these events, as seen at ``now``.
 
-    def in_window(t: float, minutes: int) -> bool:
-        b = math.floor(t / 60)
-        last = math.floor(now / 60)
-        return last - minutes < b <= last
+    Keys are ``(sample name, labels sorted by label name)``; values are floats.
+    """
+    fr_targets = dict(DEFAULT_FIRST_RESPONSE_TARGETS)
+    fr_targets.update(first_response_targets or {})
+    res_targets = dict(DEFAULT_RESOLUTION_TARGETS)
+    res_targets.update(resolution_targets or {})
 
-    # Per ticket, the plain facts: (time, what, channel, priority, value).
-    facts: list[tuple[float, str, str, str, float]] = []
-    breaches: list[tuple[str, str, str]] = []
-    for ticket in tickets:
-        t0, ch, pr = ticket.opened()
-        sla_p = pr if pr != "other" else "normal"
-        d1, d2 = t0 + fr_target[sla_p], t0 + res_target[sla_p]
-        facts.append((t0, "opened", ch, pr, 1))
-        first = min(ticket.responses) if ticket.responses else None
-        if first is not None:
-            facts.append((first, "fr_sample", ch, pr, max(0.0, first - t0)))
-        if first is not None and first <= d1:
-            facts.append((first, "fr_met", ch, pr, 1))
-        elif d1 < now and ticket.open_at(d1):
-            facts.append((d1, "fr_breached", ch, pr, 1))
-            breaches.append(("first_response", ch, pr))
-        reopened_before = False
-        resolutions = 0
-        for t, what, _ in ticket.walk():
-            if what == "resolution":
-                resolutions += 1
-                facts.append((t, "resolved", ch, pr, 1))
-                facts.append((t, "res_sample", ch, pr, max(0.0, t - t0)))
-                answers = len([r for r in ticket.responses if r <= t])
-                if answers == 1 and not reopened_before:
-                    facts.append((t, "fcr", ch, pr, 1))
-                if resolutions == 1 and t <= d2:
-                    facts.append((t, "res_met", ch, pr, 1))
-            else:
-                reopened_before = True
-                facts.append((t, "reopened", ch, pr, 1))
-        breach_at: float | None = None
-        if ticket.open_at(d2):
-            breach_at = d2
-        else:
-            later = [t for t, what, _ in ticket.walk() if what == "reopen" and t >= d2]
-            breach_at = min(later) if later else None
-        if breach_at is not None and breach_at < now:
-            facts.append((breach_at, "res_breached", ch, pr, 1))
-            breaches.append(("resolution", ch, pr))
+    tickets = _build_tickets(_valid_events(events), fr_targets, res_targets)
+    out: dict[MetricKey, float] = {}
 
-    def total(what: str, window: int, channels: list[str], priorities: list[str]) -> float:
-        return sum(v for t, w, c, p, v in facts
-                   if w == what and c in channels and p in priorities and in_window(t, window))
+    # Windowed series.
+    for window, size in WINDOWS:
+        for channel in CHANNELS:
+            all_resolutions = 0
+            fcr_resolutions = 0
+            all_reopens = 0
+            for priority in PRIORITIES:
+                mine = [t for t in tickets if t.channel == channel and t.priority == priority]
 
-    def samples(what: str, window: int, ch: str, pr: str) -> list[float]:
-        return sorted(v for t, w, c, p, v in facts
-                      if w == what and c == ch and p == pr and in_window(t, window))
+                opened = sum(1 for t in mine if _in_window(t.opened, now, size))
+                out[
+                    _key("cx_tickets_opened", window=window, channel=channel, priority=priority)
+                ] = float(opened)
 
-    for wname, minutes in WINDOW_MINUTES.items():
-        for ch in CHANNELS:
-            for pr in PRIORITIES:
-                labels = {"window": wname, "channel": ch, "priority": pr}
-                out[_key("cx_tickets_opened", **labels)] = total("opened", minutes, [ch], [pr])
-                out[_key("cx_tickets_resolved", **labels)] = total("resolved", minutes, [ch],
-                                                                   [pr])
-                for metric, what in (("cx_first_response_seconds", "fr_sample"),
-                                     ("cx_resolution_seconds", "res_sample")):
-                    values = samples(what, minutes, ch, pr)
-                    out[_key(metric + "_count", **labels)] = len(values)
-                    out[_key(metric + "_sum", **labels)] = sum(values)
-                    for q in QUANTILES:
-                        if values:
-                            rank = math.floor(float(q) * (len(values) - 1))
-                            out[_key(metric, quantile=q, **labels)] = values[rank]
-                for sla, met, breached in (("first_response", "fr_met", "fr_breached"),
-                                           ("resolution", "res_met", "res_breached")):
-                    m = total(met, minutes, [ch], [pr])
-                    b = total(breached, minutes, [ch], [pr])
-                    if m + b > 0:
-                        out[_key("cx_sla_attainment_ratio", sla=sla, **labels)] = m / (m + b)
-            resolved = total("resolved", minutes, [ch], PRIORITIES)
-            if resolved > 0:
-                out[_key("cx_first_contact_resolution_ratio", window=wname, channel=ch)] = (
-                    total("fcr", minutes, [ch], PRIORITIES) / resolved)
-                out[_key("cx_reopen_ratio", window=wname, channel=ch)] = (
-                    total("reopened", minutes, [ch], PRIORITIES) / resolved)
+                resolved = 0
+                resolution_samples: list[float] = []
+                for t in mine:
+                    for r in _resolutions(t):
+                        if _in_window(r.time, now, size):
+                            resolved += 1
+                            resolution_samples.append(max(0.0, r.time - t.opened))
+                            if _is_first_contact(t, r):
+                                fcr_resolutions += 1
+                    for reopen in _reopens(t):
+                        if _in_window(reopen, now, size):
+                            all_reopens += 1
+                all_resolutions += resolved
+                out[
+                    _key("cx_tickets_resolved", window=window, channel=channel, priority=priority)
+                ] = float(resolved)
+                _emit_summary(
+                    out,
+                    "cx_resolution_seconds",
+                    resolution_samples,
+                    window=window,
+                    channel=channel,
+                    priority=priority,
+                )
 
-    # Gauges at now: only what happened up to now counts.
-    for ch in CHANNELS:
-        for pr in PRIORITIES:
-            backlog = 0
-            fr_breach = 0
-            res_breach = 0
-            oldest: float | None = None
-            for ticket in tickets:
-                t0, c, p = ticket.opened()
-                if (c, p) != (ch, pr) or t0 > now or not ticket.open_at(now):
-                    continue
-                backlog += 1
-                sla_p = p if p != "other" else "normal"
-                answered = any(r <= now for r in ticket.responses)
-                if not answered:
-                    oldest = max(oldest or 0.0, now - t0)
-                    if now > t0 + fr_target[sla_p]:
-                        fr_breach += 1
-                if now > t0 + res_target[sla_p]:
-                    res_breach += 1
-            out[_key("cx_tickets_open", channel=ch, priority=pr)] = backlog
-            out[_key("cx_tickets_in_breach", sla="first_response", channel=ch,
-                     priority=pr)] = fr_breach
-            out[_key("cx_tickets_in_breach", sla="resolution", channel=ch,
-                     priority=pr)] = res_breach
-            if oldest is not None:
-                out[_key("cx_oldest_unanswered_ticket_age_seconds", channel=ch,
-                         priority=pr)] = oldest
-            for sla in ("first_response", "resolution"):
-                out[_key("cx_sla_breaches_total", sla=sla, channel=ch, priority=pr)] = len(
-                    [b for b in breaches if b == (sla, ch, pr)])
+                response_samples: list[float] = []
+                for t in mine:
+                    first = _first_response(t)
+                    if first is not None and _in_window(first, now, size):
+                        response_samples.append(max(0.0, first - t.opened))
+                _emit_summary(
+                    out,
+                    "cx_first_response_seconds",
+                    response_samples,
+                    window=window,
+                    channel=channel,
+                    priority=priority,
+                )
+
+                for sla in SLAS:
+                    met = 0
+                    breached = 0
+                    for t in mine:
+                        met_at = _met_at(sla, t)
+                        if met_at is not None and _in_window(met_at, now, size):
+                            met += 1
+                        breached_at = _breached_at(sla, t, now)
+                        if breached_at is not None and _in_window(breached_at, now, size):
+                            breached += 1
+                    if met + breached > 0:
+                        out[
+                            _key(
+                                "cx_sla_attainment_ratio",
+                                window=window,
+                                sla=sla,
+                                channel=channel,
+                                priority=priority,
+                            )
+                        ] = met / (met + breached)
+
+            if all_resolutions > 0:
+                out[_key("cx_first_contact_resolution_ratio", window=window, channel=channel)] = (
+                    fcr_resolutions / all_resolutions
+                )
+                out[_key("cx_reopen_ratio", window=window, channel=channel)] = (
+                    all_reopens / all_resolutions
+                )
+
+    # Counters and gauges at now.
+    for channel in CHANNELS:
+        for priority in PRIORITIES:
+            mine = [t for t in tickets if t.channel == channel and t.priority == priority]
+
+            for sla in SLAS:
+                breaches = sum(1 for t in mine if _breached_at(sla, t, now) is not None)
+                out[_key("cx_sla_breaches_total", sla=sla, channel=channel, priority=priority)] = (
+                    float(breaches)
+                )
+
+            open_now = [t for t in mine if _open_at(t, now)]
+            out[_key("cx_tickets_open", channel=channel, priority=priority)] = float(len(open_now))
+
+            fr_in_breach = sum(
+                1
+                for t in open_now
+                if now > t.opened + t.first_response_target and not _answered_by(t, now)
+            )
+            res_in_breach = sum(1 for t in open_now if now > t.opened + t.resolution_target)
+            out[
+                _key(
+                    "cx_tickets_in_breach", sla="first_response", channel=channel, priority=priority
+                )
+            ] = float(fr_in_breach)
+            out[
+                _key("cx_tickets_in_breach", sla="resolution", channel=channel, priority=priority)
+            ] = float(res_in_breach)
+
+            unanswered_ages = [now - t.opened for t in open_now if not _answered_by(t, now)]
+            if unanswered_ages:
+                out[
+                    _key(
+                        "cx_oldest_unanswered_ticket_age_seconds",
+                        channel=channel,
+                        priority=priority,
+                    )
+                ] = max(unanswered_ages)
+
     return out

@@ -211,14 +211,55 @@ def test_live_clock_timer_fires_the_breach_without_any_event() -> None:
     assert p.samples()[key] == 1
 
 
-def test_the_hand_computed_scenario() -> None:
-    """The events whose numbers tests/reference checks by hand, through the pipeline."""
-    from tests.reference.test_tickets_naive import EVENTS, NOW
+# Hand-worked: 1 breaches first response at B+15m then resolves first-contact at B+30m;
+# 2 waits unanswered for 1830 s; 3 is other/other, resolved without a counted reply
+# and reopened: backlog 1, oldest unanswered 7230 s.
+B = 1_795_320_000.0  # a minute boundary: 2026-11-22T00:40:00Z
+NOW = B + 2 * 3600 + 30  # the 1h window covers buckets (B+60m, B+120m]
 
+
+def k(name: str, **labels: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return name, tuple(sorted(labels.items()))
+
+
+HAND_EVENTS: list[dict[str, Any]] = [
+    # 1: email/urgent. Bot reply at 10 s does not count; the agent answers at 20 min,
+    # after the 15 min deadline (breach at B+15m); resolved at 30 min: first contact.
+    ev("1o", "ticket.opened", B, ticket_id="1", customer_id="c", channel="email",
+       priority="urgent"),
+    ev("1b", "ticket.responded", B + 10, ticket_id="1", agent_id="bot", by="bot"),
+    ev("1r", "ticket.responded", B + 1200, ticket_id="1", agent_id="a"),
+    ev("1s", "ticket.resolved", B + 1800, ticket_id="1", agent_id="a"),
+    ev("1s", "ticket.resolved", B + 1800, ticket_id="1", agent_id="a"),  # redelivery
+    # 2: chat/high opened 30 min 30 s before now, never answered (deadline not reached).
+    ev("2o", "ticket.opened", B + 5400, ticket_id="2", customer_id="c", channel="chat",
+       priority="high"),
+    # 3: fax/"p7" -> other/other (normal targets). Only a private reply; resolved at
+    # 10 min (not first contact: no counted response), reopened at 20 min.
+    ev("3o", "ticket.opened", B, ticket_id="3", customer_id="c", channel="fax",
+       priority="p7"),
+    ev("3p", "ticket.responded", B + 300, ticket_id="3", agent_id="a", public=False),
+    ev("3s", "ticket.resolved", B + 600, ticket_id="3", agent_id="a"),
+    ev("3O", "ticket.reopened", B + 1200, ticket_id="3"),
+]
+
+
+def test_the_hand_computed_scenario() -> None:
     clock = ev("clock", "ticket.opened", NOW, ticket_id="CLOCK", customer_id="C",
                channel="web", priority="low")
     p = Pipeline(partitions=1)
-    p.feed(orjson.dumps(e) for e in [*EVENTS, clock])
+    p.feed(orjson.dumps(e) for e in [*HAND_EVENTS, clock])
     assert p.admission.now() == NOW
-    assert not mismatches(ticket_samples(p), expected_ticket_metrics([*EVENTS, clock], NOW))
+    got = ticket_samples(p)
+    assert not mismatches(got, expected_ticket_metrics([*HAND_EVENTS, clock], NOW))
     assert p.stats.duplicate["cx.tickets"] == 1
+    eu = (("channel", "email"), ("priority", "urgent"))
+    assert got[("cx_first_response_seconds_sum", (*eu, ("window", "24h")))] == 1200
+    assert got[(BREACHES, (*eu, ("sla", "first_response")))] == 1
+    assert got[("cx_first_contact_resolution_ratio", (("channel", "email"),
+                                                      ("window", "24h")))] == 1
+    assert got[("cx_oldest_unanswered_ticket_age_seconds", (("channel", "chat"),
+                                                            ("priority", "high")))] == 1830
+    assert got[("cx_oldest_unanswered_ticket_age_seconds", (("channel", "other"),
+                                                            ("priority", "other")))] == 7230
+    assert got[("cx_reopen_ratio", (("channel", "other"), ("window", "24h")))] == 1
