@@ -23,7 +23,6 @@ from tqdm import tqdm
 from cxpulse.config import Settings
 from cxpulse.simulate import TicketTraffic
 from schemas.contract import CONTRACTS
-from schemas.events import parse_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,8 +132,7 @@ async def publish_live(traffic: TicketTraffic, settings: Settings, duration: flo
                 await asyncio.sleep(0.25)
                 now = time.time()
                 for opened in traffic.arrivals(last, now):
-                    for event in traffic.life(opened):
-                        due = event_time(event)
+                    for due, event in traffic.life(opened):
                         heapq.heappush(heap, (due, next(order), event))
                 last = now
                 due_events = []
@@ -147,9 +145,3 @@ async def publish_live(traffic: TicketTraffic, settings: Settings, duration: flo
         await producer.stop()
     return sent
 
-
-def event_time(event: dict[str, Any]) -> float:
-    """Event time of an event the simulator made."""
-    t = parse_time(event["time"])
-    assert t is not None
-    return t

@@ -9,7 +9,6 @@ more replies, a log-normal resolution, sometimes a reopen and a second resolutio
 
 from __future__ import annotations
 
-import heapq
 import math
 import random
 from collections.abc import Iterator
@@ -23,6 +22,9 @@ FIRST_REPLY_MEDIAN = {"urgent": 600.0, "high": 1800.0, "normal": 5400.0, "low": 
 NEVER_ANSWERED = 0.06
 NEVER_RESOLVED = 0.10
 REOPEN = 0.08
+
+Timed = tuple[float, dict[str, Any]]
+"""An event with its event time, so nobody parses back what was just formatted."""
 
 
 def rfc3339(t: float) -> str:
@@ -49,14 +51,14 @@ class TicketTraffic:
         self._tickets = 0
         self._events = 0
 
-    def _event(self, event_type: str, t: float, data: dict[str, Any]) -> dict[str, Any]:
+    def _event(self, event_type: str, t: float, data: dict[str, Any]) -> Timed:
         self._events += 1
-        return {"specversion": "1.0", "id": f"sim-{self.seed}-{self._events}",
-                "source": "simulator/helpdesk", "type": event_type, "time": rfc3339(t),
-                "data": data}
+        return t, {"specversion": "1.0", "id": f"sim-{self.seed}-{self._events}",
+                   "source": "simulator/helpdesk", "type": event_type, "time": rfc3339(t),
+                   "data": data}
 
-    def life(self, opened: float) -> list[dict[str, Any]]:
-        """Every event of one new ticket, in time order."""
+    def life(self, opened: float) -> list[Timed]:
+        """Every event of one new ticket with its event time (not sorted)."""
         rng = self.rng
         self._tickets += 1
         tid = f"T-{self.seed}-{self._tickets}"
@@ -105,10 +107,6 @@ class TicketTraffic:
 
     def history(self, start: float, end: float) -> list[dict[str, Any]]:
         """Every event with time in [start, end) of tickets opened then, time-sorted."""
-        heap: list[tuple[float, int, dict[str, Any]]] = []
-        for opened in self.arrivals(start, end):
-            for event in self.life(opened):
-                t = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).timestamp()
-                if t < end:
-                    heapq.heappush(heap, (t, len(heap), event))
-        return [heapq.heappop(heap)[2] for _ in range(len(heap))]
+        timed = [(t, n, event) for n, (t, event) in enumerate(
+            te for opened in self.arrivals(start, end) for te in self.life(opened)) if t < end]
+        return [event for _, _, event in sorted(timed)]

@@ -91,7 +91,3 @@ def decode(raw: bytes | None, topic: str | None = None) -> Event | Rejection:
         return Rejection(violation)
     return Event(doc["id"], doc["type"], when, data)
 
-
-def entity_key(event_type: str, data: dict[str, Any]) -> str:
-    """The message key the contract asks for: the entity id named per topic."""
-    return str(data[CONTRACTS[event_type].key_field])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 CHANNELS: tuple[str, ...] = ("email", "chat", "phone", "social", "web", "other")
 PRIORITIES: tuple[str, ...] = ("urgent", "high", "normal", "low", "other")
-SOURCES: tuple[str, ...] = ("organic", "paid", "social", "email", "direct", "referral", "other")
 
 _CHANNEL_SET = frozenset(CHANNELS)
 _PRIORITY_SET = frozenset(PRIORITIES)

@@ -28,9 +28,5 @@ class ExpiryQueue:
         while queue and queue[0][0] < now:
             yield heapq.heappop(queue)[1]
 
-    def forget(self, partitions: set[int]) -> None:
-        for p in partitions:
-            self._queues.pop(p, None)
-
     def clear(self) -> None:
         self._queues.clear()

@@ -15,6 +15,7 @@ from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.tickets import (
     SlaTargets,
     TicketIndex,
+    TicketView,
     add_to_history,
     history_entry,
     is_closed_for_good,
@@ -59,11 +60,12 @@ class TicketFamily:
         if not add_to_history(history, entry):
             return
         self.histories[ticket_id] = {"p": partition, "h": history}
-        self.index.update(ticket_id, view_of(history))
-        self._schedule_expiry(partition, ticket_id, history)
-
-    def _schedule_expiry(self, partition: int, ticket_id: str, history: list[list[Any]]) -> None:
         view = view_of(history)
+        self.index.update(ticket_id, view)
+        self._schedule_expiry(partition, ticket_id, history, view)
+
+    def _schedule_expiry(self, partition: int, ticket_id: str, history: list[list[Any]],
+                         view: TicketView | None) -> None:
         if view is None or is_closed_for_good(view):
             last = max(e[0] for e in history)
             self._retention.push(partition, last + self.retention, ticket_id)
@@ -95,5 +97,6 @@ class TicketFamily:
             self.index.advance(now)
         for ticket_id, record in self.histories.items():
             if record["p"] in partitions:
-                self.index.update(ticket_id, view_of(record["h"]), live=False)
-                self._schedule_expiry(record["p"], ticket_id, record["h"])
+                view = view_of(record["h"])
+                self.index.update(ticket_id, view, live=False)
+                self._schedule_expiry(record["p"], ticket_id, record["h"], view)

@@ -14,6 +14,7 @@ it recovers, which is why no bucket needs a changelog of its own.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections import Counter
 from collections.abc import Iterable, Mapping
@@ -85,8 +86,7 @@ def add_to_history(history: list[list[Any]], entry: list[Any]) -> bool:
     event_id = entry[2]
     if any(e[2] == event_id for e in history):
         return False
-    history.append(entry)
-    history.sort(key=_entry_order)
+    bisect.insort(history, entry, key=_entry_order)
     return True
 
 
@@ -267,9 +267,6 @@ class TicketIndex:
         self._live: dict[str, TicketView] = {}
         """The tickets that may be open at now or later: what the gauges look at."""
         self._pending: list[tuple[float, str]] = []
-
-    def __len__(self) -> int:
-        return len(self._views)
 
     def update(self, ticket_id: str, view: TicketView | None, *, live: bool = True) -> None:
         """Replace a ticket's contribution. ``live=False`` while rebuilding after a

@@ -26,11 +26,6 @@ class Watermark:
             return True
         return False
 
-    def forget(self, partitions: set[int]) -> None:
-        """Drop partitions this worker no longer owns."""
-        for p in partitions:
-            self.partition_max.pop(p, None)
-
     def value(self) -> float | None:
         """The watermark, or None before any event."""
         if not self.partition_max:
