@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cxpulse.core.contacts import ContactTargets
 from cxpulse.core.tickets import SlaTargets
 
 T = TypeVar("T")
@@ -45,6 +46,9 @@ class Settings:
     sla: SlaTargets = field(default_factory=SlaTargets)
     dedupe_horizon: float = 3600.0
     ticket_retention: float = 7 * 86400.0
+    contacts: ContactTargets = field(default_factory=ContactTargets)
+    history_retention: float = 25 * 3600.0
+    """How long contact and session histories outlive their last event."""
 
     def topic(self, name: str) -> str:
         """The real Kafka topic for a default topic name such as ``cx.tickets``."""
@@ -175,6 +179,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if retention < 25 * 3600:
         raise ConfigError("bad setting tickets.retention in CXPULSE_CONFIG: "
                           "must be at least 25h (the longest window plus a margin)")
+    history_retention = _duration_setting(doc, "history", "retention", d.history_retention)
+    if history_retention < 25 * 3600:
+        raise ConfigError("bad setting history.retention in CXPULSE_CONFIG: "
+                          "must be at least 25h (the longest window plus a margin)")
+    contacts = ContactTargets(
+        short_abandon=_duration_setting(doc, "contacts", "short_abandon",
+                                        d.contacts.short_abandon),
+        service_level=_duration_setting(doc, "contacts", "service_level_target",
+                                        d.contacts.service_level),
+    )
     return Settings(
         kafka_bootstrap=_read(env, "CXPULSE_KAFKA_BOOTSTRAP", _bootstrap, d.kafka_bootstrap),
         metrics_host=_read(env, "CXPULSE_METRICS_HOST", _nonempty, d.metrics_host),
@@ -190,4 +204,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sla=sla,
         dedupe_horizon=_duration_setting(doc, "dedupe", "horizon", d.dedupe_horizon),
         ticket_retention=retention,
+        contacts=contacts,
+        history_retention=history_retention,
     )

@@ -69,12 +69,12 @@ class IngestCollector(Collector):
         yield from (accepted, rejected, duplicate, late, watermark)
 
 
-def _ratio(family: GaugeMetricFamily, labels: list[str], num: float, den: float) -> None:
+def add_ratio(family: GaugeMetricFamily, labels: list[str], num: float, den: float) -> None:
     if den > 0:
         family.add_metric(labels, num / den)
 
 
-def _summary(name: str, doc: str, rows: Iterable[tuple[dict[str, str], Sketch]]) -> Metric:
+def summary_family(name: str, doc: str, rows: Iterable[tuple[dict[str, str], Sketch]]) -> Metric:
     family = Metric(name, doc, "summary")
     for labels, sketch in rows:
         if sketch.count:
@@ -109,20 +109,29 @@ class TicketCollector(Collector):
         attainment = GaugeMetricFamily(
             "cx_sla_attainment_ratio", "Targets met / (met + breached) in the window",
             labels=["window", "sla", "channel", "priority"])
+        sla_labels = ["window", "sla", "channel", "priority"]
+        met_family = GaugeMetricFamily("cx_sla_met", "SLA targets met in the window",
+                                       labels=sla_labels)
+        breached_family = GaugeMetricFamily(
+            "cx_sla_breached", "SLA targets breached in the window (at their deadline)",
+            labels=sla_labels)
         for window, channel, priority, t in rows():
             labels = [window, channel, priority]
             opened.add_metric(labels, t.counts[N_OPENED])
             resolved.add_metric(labels, t.counts[N_RESOLVED])
             for sla, met, breached in (("first_response", N_FR_MET, N_FR_BREACHED),
                                        ("resolution", N_RES_MET, N_RES_BREACHED)):
-                _ratio(attainment, [window, sla, channel, priority], t.counts[met],
-                       t.counts[met] + t.counts[breached])
-        yield from (opened, resolved, attainment)
+                sla_key = [window, sla, channel, priority]
+                met_family.add_metric(sla_key, t.counts[met])
+                breached_family.add_metric(sla_key, t.counts[breached])
+                add_ratio(attainment, sla_key, t.counts[met],
+                          t.counts[met] + t.counts[breached])
+        yield from (opened, resolved, attainment, met_family, breached_family)
 
-        yield _summary("cx_first_response_seconds", "First counted response - opened",
+        yield summary_family("cx_first_response_seconds", "First counted response - opened",
                        [({"window": w, "channel": c, "priority": p}, t.first_response)
                         for w, c, p, t in rows()])
-        yield _summary("cx_resolution_seconds", "Resolved - opened (original open)",
+        yield summary_family("cx_resolution_seconds", "Resolved - opened (original open)",
                        [({"window": w, "channel": c, "priority": p}, t.resolution)
                         for w, c, p, t in rows()])
 
@@ -131,15 +140,22 @@ class TicketCollector(Collector):
                                 labels=["window", "channel"])
         reopen = GaugeMetricFamily("cx_reopen_ratio", "Reopens / resolutions in the window",
                                    labels=["window", "channel"])
+        fcr_count = GaugeMetricFamily("cx_first_contact_resolutions", "Resolutions with "
+                                      "exactly one public agent response and no earlier reopen",
+                                      labels=["window", "channel"])
+        reopened = GaugeMetricFamily("cx_tickets_reopened", "Reopens in the window",
+                                     labels=["window", "channel"])
         for window, totals in snap.windows.items():
             for channel in CHANNELS:
                 per_channel = [t for (c, _), t in totals.items() if c == channel]
                 resolutions = sum(t.counts[N_RESOLVED] for t in per_channel)
-                _ratio(fcr, [window, channel], sum(t.counts[N_FCR] for t in per_channel),
-                       resolutions)
-                _ratio(reopen, [window, channel], sum(t.counts[N_REOPENED] for t in per_channel),
-                       resolutions)
-        yield from (fcr, reopen)
+                first_contact = sum(t.counts[N_FCR] for t in per_channel)
+                reopens = sum(t.counts[N_REOPENED] for t in per_channel)
+                fcr_count.add_metric([window, channel], first_contact)
+                reopened.add_metric([window, channel], reopens)
+                add_ratio(fcr, [window, channel], first_contact, resolutions)
+                add_ratio(reopen, [window, channel], reopens, resolutions)
+        yield from (fcr, reopen, fcr_count, reopened)
 
         gauges = snap.gauges
         backlog = GaugeMetricFamily("cx_tickets_open", "Backlog now: opened and not resolved",

@@ -7,12 +7,17 @@ import time
 
 import faust
 
-from agents.counting import CountingAgent
-from agents.tickets import TOPIC as TICKETS_TOPIC
+from agents.contacts import ContactAgent
+from agents.conversions import ConversionAgent
+from agents.costs import CostAgent
+from agents.sessions import SessionAgent
+from agents.surveys import SurveyAgent
 from agents.tickets import TicketAgent
 from cxpulse.config import ConfigError, Settings
 from cxpulse.core.admission import IngestStats
+from cxpulse.core.session_family import SessionFamily
 from cxpulse.exporter import IngestCollector, TicketCollector, build_registry, start_metrics_server
+from cxpulse.family_collectors import FamilyCollector
 from streams.app import create_app
 from streams.deadletter import DeadLetters
 from streams.topics import EVENT_TOPICS
@@ -24,12 +29,20 @@ def build_app(settings: Settings) -> faust.App:
     stats = IngestStats()
     deadletters = DeadLetters(app, settings)
     tickets = TicketAgent(app, settings, stats, deadletters)
-    counting = [CountingAgent(app, settings, topic, stats, deadletters)
-                for topic in EVENT_TOPICS if topic != TICKETS_TOPIC]
+    contacts = ContactAgent(app, settings, stats, deadletters)
+    sessions = SessionAgent(app, settings, stats, deadletters)
+    conversions = ConversionAgent(app, settings, stats, deadletters)
+    surveys = SurveyAgent(app, settings, stats, deadletters)
+    costs = CostAgent(app, settings, stats, deadletters)
+    others = (contacts, sessions, conversions, surveys, costs)
+    assert {tickets.ingest.name, *(a.ingest.name for a in others)} == set(EVENT_TOPICS)
+    assert isinstance(sessions.family, SessionFamily)
     registry = build_registry([
         IngestCollector(stats, [tickets.ingest.admission,
-                               *(agent.ingest.admission for agent in counting)]),
+                               *(agent.ingest.admission for agent in others)]),
         TicketCollector(tickets.family.index),
+        FamilyCollector(contacts.family, sessions.family, conversions.family,
+                        surveys.family, costs.family, tickets.family.index),
     ])
 
     async def serve_metrics() -> None:

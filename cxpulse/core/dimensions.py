@@ -17,3 +17,13 @@ def channel_label(value: object) -> str:
 def priority_label(value: object) -> str:
     """The exported priority for an upstream value."""
     return value if isinstance(value, str) and value in _PRIORITY_SET else "other"
+
+SOURCES: tuple[str, ...] = ("organic", "paid", "social", "email", "direct", "referral", "other")
+SURVEYS: tuple[str, ...] = ("nps", "csat", "ces")
+
+_SOURCE_SET = frozenset(SOURCES)
+
+
+def source_label(value: object) -> str:
+    """The exported source for an upstream value."""
+    return value if isinstance(value, str) and value in _SOURCE_SET else "other"

@@ -1,0 +1,53 @@
+"""Faust wiring shared by the families built on :class:`HistoryFamily`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+
+from cxpulse.config import Settings
+from cxpulse.core.admission import IngestStats
+from cxpulse.core.history_family import HistoryFamily
+from streams.app import json_table_schema
+from streams.deadletter import DeadLetters
+from streams.ingest import TopicIngest
+
+
+class HistoryAgent:
+    """One agent over a topic, its history table, a 1 s timer for the live clock."""
+
+    topic: str
+    """The topic's default name, e.g. ``cx.contacts``."""
+
+    def __init__(self, app: faust.App, settings: Settings, stats: IngestStats,
+                 deadletters: DeadLetters) -> None:
+        self.settings = settings
+        self.name = self.topic.removeprefix("cx.")
+        self.ingest = TopicIngest(app, settings, self.topic, self.name, stats, deadletters)
+        self.histories = self.table("histories")
+        self.family = self.build_family()
+        app.agent(self.ingest.topic, name=self.name)(self._process)
+        app.timer(1.0)(self._tick)
+        self.histories.on_recover(self._rebuild)
+
+    def table(self, what: str) -> Any:
+        return self.ingest.app.Table(f"{self.name}-{what}", partitions=self.settings.partitions,
+                                     schema=json_table_schema())
+
+    def build_family(self) -> HistoryFamily:
+        raise NotImplementedError
+
+    async def _process(self, stream: Any) -> None:
+        async for event in stream.events():
+            message = event.message
+            rejection = self.family.handle(message.value, message.partition)
+            if rejection is not None:
+                await self.ingest.deadletters.send(message, rejection.reason)
+
+    async def _tick(self) -> None:
+        if self.settings.clock == "live":
+            self.family.tick()
+
+    async def _rebuild(self) -> None:
+        self.family.rebuild(self.ingest.assigned_partitions())

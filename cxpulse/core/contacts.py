@@ -1,0 +1,108 @@
+"""Contact-center queue arithmetic (SPEC §2, docs/families.md "Contacts").
+
+A contact's history holds its ``queued`` and outcome events. Its facts land in the
+bucket of the outcome: an answer (with its wait as a sample, and whether it met the
+service-level target) or an abandon that was not a short one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from cxpulse.core.dimensions import channel_label
+from cxpulse.core.facts import Fact
+from cxpulse.core.windows import bucket
+from schemas.events import Event
+
+QUEUED, ANSWERED, ABANDONED = "q", "a", "x"
+"""Entry kinds; "a" < "x" so an answer wins a tie with an abandon."""
+
+# Fact fields: sums, then the wait sketch.
+N_ANSWERED, N_IN_TARGET, N_ABANDONED = 0, 1, 2
+WAIT = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ContactTargets:
+    short_abandon: float = 5.0
+    """Abandons after less than this many seconds count in no ratio."""
+    service_level: float = 20.0
+    """Answers with a wait at most this many seconds meet the service level."""
+
+
+@dataclass(frozen=True, slots=True)
+class QueueEntry:
+    channel: str
+    queued: float
+    left: float | None
+    """When the contact left the queue (answered or abandoned), if it did."""
+
+
+def _split(history: list[list[Any]]) -> tuple[list[Any] | None, list[Any] | None]:
+    queued = next((e for e in history if e[1] == QUEUED), None)
+    outcome = next((e for e in history if e[1] != QUEUED), None)
+    return queued, outcome
+
+
+class ContactArithmetic:
+    """Entries and facts of ``cx.contacts``; also tracks the queue for the gauges."""
+
+    n_sums = 3
+    n_sketches = 1
+
+    def __init__(self, targets: ContactTargets) -> None:
+        self.targets = targets
+        self.queue: dict[str, QueueEntry] = {}
+
+    def entry(self, event: Event) -> tuple[str, list[Any]] | None:
+        data = event.data
+        if event.type == "contact.queued":
+            return str(data["contact_id"]), [event.time, QUEUED, event.id,
+                                              channel_label(data["channel"])]
+        kind = ANSWERED if event.type == "contact.answered" else ABANDONED
+        return str(data["contact_id"]), [event.time, kind, event.id]
+
+    def facts(self, history: list[list[Any]]) -> list[Fact]:
+        queued, outcome = _split(history)
+        if queued is None or outcome is None:
+            return []
+        labels = (queued[3],)
+        b = bucket(outcome[0])
+        wait = max(0.0, outcome[0] - queued[0])
+        if outcome[1] == ANSWERED:
+            facts: list[Fact] = [(b, labels, N_ANSWERED, 1), (b, labels, WAIT, wait)]
+            if wait <= self.targets.service_level:
+                facts.append((b, labels, N_IN_TARGET, 1))
+            return facts
+        if wait >= self.targets.short_abandon:
+            return [(b, labels, N_ABANDONED, 1)]
+        return []
+
+    def track(self, key: str, history: list[list[Any]] | None) -> None:
+        queued, outcome = _split(history) if history is not None else (None, None)
+        if queued is None:
+            self.queue.pop(key, None)
+        else:
+            left = outcome[0] if outcome is not None else None
+            self.queue[key] = QueueEntry(queued[3], queued[0], left)
+
+    def clear(self) -> None:
+        self.queue.clear()
+
+    def in_queue(self, now: float) -> tuple[Counter[str], dict[str, float]]:
+        """Contacts in queue per channel, and the oldest one's age, at ``now``."""
+        counts: Counter[str] = Counter()
+        oldest: dict[str, float] = {}
+        for key, e in list(self.queue.items()):
+            if e.left is not None and e.left <= now:
+                del self.queue[key]  # gone for good: nothing moves "now" backwards
+                continue
+            if e.queued > now:
+                continue
+            counts[e.channel] += 1
+            age = now - e.queued
+            if age > oldest.get(e.channel, -1.0):
+                oldest[e.channel] = age
+        return counts, oldest

@@ -1,0 +1,133 @@
+"""One topic's pipeline over entity histories, for every family but tickets.
+
+Same design as the ticket family: the only durable state is each entity's history
+(its events that matter, keyed by event id, in a changelog-backed table), so an
+event applied twice changes nothing and a recovered worker derives the same buckets.
+What differs per family, how an event becomes a history entry and a history becomes
+facts, is an :class:`Arithmetic`. Per entity the ``histories`` mapping keeps
+``{"p": partition, "h": history}``.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import MutableMapping
+from typing import Any, Protocol
+
+from cxpulse.core.admission import Admission
+from cxpulse.core.expiry import ExpiryQueue
+from cxpulse.core.facts import Fact, FactIndex
+from schemas.events import Event, Rejection
+
+History = list[list[Any]]
+"""Entries ``[time, kind, event id, ...]`` sorted by (time, kind, id)."""
+
+
+class Arithmetic(Protocol):
+    """What one family computes from one entity's history."""
+
+    n_sums: int
+    n_sketches: int
+
+    def entry(self, event: Event) -> tuple[str, list[Any]] | None:
+        """(entity key, history entry) of an event, or None if it changes nothing."""
+
+    def facts(self, history: History) -> list[Fact]:
+        """Everything the entity contributes to the buckets (no dependence on now)."""
+
+    def track(self, key: str, history: History | None) -> None:
+        """Keep what the family's instant gauges need (None: the entity is gone)."""
+
+    def clear(self) -> None:
+        """Forget every tracked entity (before a rebuild)."""
+
+
+def add_to_history(history: History, entry: list[Any]) -> bool:
+    """Insert ``entry`` in order; False (and no change) when its id is already there."""
+    if any(e[2] == entry[2] for e in history):
+        return False
+    bisect.insort(history, entry, key=lambda e: (e[0], e[1], e[2]))
+    return True
+
+
+class HistoryFamily:
+    """Admission, histories, their facts per bucket, and history expiry."""
+
+    def __init__(self, admission: Admission, histories: MutableMapping[str, Any],
+                 arithmetic: Arithmetic, retention: float) -> None:
+        self.admission = admission
+        self.histories = histories
+        self.arithmetic = arithmetic
+        self.retention = retention
+        self.index = FactIndex(arithmetic.n_sums, arithmetic.n_sketches)
+        self._facts: dict[str, list[Fact]] = {}
+        self._expiry = ExpiryQueue()
+
+    def now(self) -> float | None:
+        return self.admission.now()
+
+    def handle(self, raw: bytes | None, partition: int) -> Rejection | None:
+        """Process one message of ``partition``; return the rejection to dead-letter."""
+        now_before = self.admission.now()
+        result = self.admission.admit(raw, partition)
+        self.tick()
+        if isinstance(result, Event):
+            self.apply(result, partition, now_before)
+        self._expire(partition)
+        return result if isinstance(result, Rejection) else None
+
+    def tick(self) -> None:
+        """Move the buckets (and any family clock) to the admission's "now"."""
+        now = self.admission.now()
+        if now is not None:
+            self.index.advance(now)
+
+    def apply(self, event: Event, partition: int, now_before: float | None) -> None:
+        """Add an admitted event to its entity's history and refresh the facts."""
+        keyed = self.arithmetic.entry(event)
+        if keyed is None:
+            return
+        key, entry = keyed
+        record = self.histories.get(key)
+        history: History = list(record["h"]) if record else []
+        if not add_to_history(history, entry):
+            return
+        self.histories[key] = {"p": partition, "h": history}
+        self._refresh(key, history)
+        self._expiry.push(partition, history[-1][0] + self.retention, key)
+
+    def _refresh(self, key: str, history: History | None) -> None:
+        old = self._facts.pop(key, None)
+        if old is not None:
+            self.index.apply(old, -1)
+        if history is not None:
+            facts = self.arithmetic.facts(history)
+            self.index.apply(facts, 1)
+            self._facts[key] = facts
+        self.arithmetic.track(key, history)
+
+    def _expire(self, partition: int) -> None:
+        """Drop histories whose last event is older than the retention."""
+        self.admission.expire(partition)
+        mark = self.admission.watermark.value()
+        if mark is None:
+            return
+        for key in self._expiry.pop_due(partition, mark):
+            record = self.histories.get(key)
+            if record is not None and record["h"][-1][0] + self.retention < mark:
+                del self.histories[key]
+                self._refresh(key, None)
+
+    def rebuild(self, partitions: set[int]) -> None:
+        """After recovery: derive everything again from the recovered mappings."""
+        self.admission.rebuild(partitions)
+        self.index.clear()
+        self.arithmetic.clear()
+        self._facts.clear()
+        self._expiry.clear()
+        self.tick()
+        for key, record in self.histories.items():
+            if record["p"] in partitions:
+                history = record["h"]
+                self._refresh(key, history)
+                self._expiry.push(record["p"], history[-1][0] + self.retention, key)

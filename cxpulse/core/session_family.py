@@ -1,0 +1,44 @@
+"""The sessions pipeline: session histories plus the distinct-user state."""
+
+from __future__ import annotations
+
+from collections.abc import MutableMapping
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from cxpulse.core.active_users import ActiveUsers
+from cxpulse.core.admission import Admission
+from cxpulse.core.history_family import HistoryFamily
+from cxpulse.core.sessions import SessionArithmetic
+from cxpulse.core.windows import is_late
+from schemas.events import Event
+
+
+class SessionFamily(HistoryFamily):
+    """``cx.sessions``: every user of a session event is also an active user."""
+
+    def __init__(self, admission: Admission, histories: MutableMapping[str, Any],
+                 users: MutableMapping[str, Any], tz: ZoneInfo, retention: float) -> None:
+        super().__init__(admission, histories, SessionArithmetic(), retention)
+        self.active_users = ActiveUsers(users, tz)
+
+    def tick(self) -> None:
+        super().tick()
+        now = self.admission.now()
+        if now is not None:
+            self.active_users.advance(now)
+
+    def apply(self, event: Event, partition: int, now_before: float | None) -> None:
+        super().apply(event, partition, now_before)
+        if not is_late(event.time, now_before):  # late events are not aggregated
+            self.active_users.observe(str(event.data["user_id"]), event.time, partition)
+
+    def _expire(self, partition: int) -> None:
+        super()._expire(partition)
+        mark = self.admission.watermark.value()
+        if mark is not None:
+            self.active_users.expire(partition, mark)
+
+    def rebuild(self, partitions: set[int]) -> None:
+        super().rebuild(partitions)
+        self.active_users.rebuild(partitions, self.admission.now())

@@ -1,0 +1,58 @@
+"""Web session arithmetic (SPEC §2, docs/families.md "Sessions").
+
+A session's history holds its start, page views and end. Facts: the start in its
+bucket, each page view in its own bucket, and at the end's bucket the end, the
+duration sample and, for sessions with at most one page view, a bounce. All under
+the start's source, so nothing is counted before the start is known.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cxpulse.core.dimensions import source_label
+from cxpulse.core.facts import Fact
+from cxpulse.core.windows import bucket
+from schemas.events import Event
+
+STARTED, PAGE, ENDED = "s", "p", "e"
+
+N_STARTED, N_PAGES, N_ENDED, N_BOUNCED = 0, 1, 2, 3
+DURATION = 4
+
+
+class SessionArithmetic:
+    """Entries and facts of ``cx.sessions`` (distinct users: :mod:`active_users`)."""
+
+    n_sums = 4
+    n_sketches = 1
+
+    def entry(self, event: Event) -> tuple[str, list[Any]]:
+        data = event.data
+        key = str(data["session_id"])
+        if event.type == "session.started":
+            return key, [event.time, STARTED, event.id, source_label(data["source"])]
+        return key, [event.time, PAGE if event.type == "page.viewed" else ENDED, event.id]
+
+    def facts(self, history: list[list[Any]]) -> list[Fact]:
+        start = next((e for e in history if e[1] == STARTED), None)
+        if start is None:
+            return []
+        labels = (start[3],)
+        facts: list[Fact] = [(bucket(start[0]), labels, N_STARTED, 1)]
+        pages = [e[0] for e in history if e[1] == PAGE]
+        facts += [(bucket(t), labels, N_PAGES, 1) for t in pages]
+        end = next((e for e in history if e[1] == ENDED), None)
+        if end is not None:
+            b = bucket(end[0])
+            facts.append((b, labels, N_ENDED, 1))
+            facts.append((b, labels, DURATION, max(0.0, end[0] - start[0])))
+            if len(pages) <= 1:
+                facts.append((b, labels, N_BOUNCED, 1))
+        return facts
+
+    def track(self, key: str, history: list[list[Any]] | None) -> None:
+        """No instant gauge depends on a single session."""
+
+    def clear(self) -> None:
+        pass
