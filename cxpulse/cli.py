@@ -12,6 +12,7 @@ import orjson
 
 from cxpulse.broker import BrokerError
 from cxpulse.config import ConfigError, Settings, load_settings, parse_duration
+from cxpulse.simulate import MixedTraffic
 
 
 def _duration(text: str) -> float:
@@ -19,6 +20,15 @@ def _duration(text: str) -> float:
         return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _families(text: str) -> tuple[str, ...]:
+    chosen = tuple(f.strip() for f in text.split(",") if f.strip())
+    unknown = set(chosen) - set(MixedTraffic.FAMILIES)
+    if not chosen or unknown:
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated subset of {','.join(MixedTraffic.FAMILIES)}")
+    return chosen
 
 
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
@@ -54,9 +64,8 @@ def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     from cxpulse.publishing import publish_live
-    from cxpulse.simulate import TicketTraffic
 
-    traffic = TicketTraffic(seed=args.seed, tickets_per_hour=args.rate)
+    traffic = MixedTraffic(seed=args.seed, tickets_per_hour=args.rate, families=args.families)
     if args.out:
         end = time.time() if args.end is None else args.end
         events = traffic.history(end - args.duration, end)
@@ -90,8 +99,12 @@ def parser() -> argparse.ArgumentParser:
     pub.add_argument("file")
     pub.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    sim = sub.add_parser("simulate", help="simulated ticket traffic, live or to a file")
-    sim.add_argument("--rate", type=float, default=600.0, help="tickets per hour (600)")
+    sim = sub.add_parser("simulate", help="simulated traffic of every family, live or to a file")
+    sim.add_argument("--rate", type=float, default=600.0,
+                     help="tickets per hour, a day's average (600); the other families "
+                     "scale with it: 1.5 contacts, 4 sessions, 0.3 surveys per ticket")
+    sim.add_argument("--families", type=_families, default=MixedTraffic.FAMILIES,
+                     help="comma-separated subset of " + ",".join(MixedTraffic.FAMILIES))
     sim.add_argument("--duration", type=_duration, default=None,
                      help="how long to run (live) or the span to write (--out); e.g. 10m, 6h")
     sim.add_argument("--backfill", type=_duration, default=0.0,

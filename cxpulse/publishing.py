@@ -21,7 +21,7 @@ from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
 from cxpulse.config import Settings
-from cxpulse.simulate import TicketTraffic
+from cxpulse.simulate import MixedTraffic
 from schemas.contract import CONTRACTS
 
 
@@ -112,12 +112,12 @@ def _routed(events: Iterable[dict[str, Any]], settings: Settings) -> Iterable[Ro
         yield result
 
 
-async def publish_live(traffic: TicketTraffic, settings: Settings, duration: float | None,
+async def publish_live(traffic: MixedTraffic, settings: Settings, duration: float | None,
                        backfill: float = 0.0, progress: bool = True) -> int:
     """Publish simulated traffic in real time (event time = wall clock).
 
     ``backfill`` seconds of history are simulated and sent at once first, so the
-    windows are full from the start; those tickets then go on living in real time.
+    windows are full from the start; those entities then go on living in real time.
     """
     producer = _producer(settings)
     await producer.start()
@@ -131,9 +131,8 @@ async def publish_live(traffic: TicketTraffic, settings: Settings, duration: flo
             while duration is None or last - start < duration:
                 await asyncio.sleep(0.25)
                 now = time.time()
-                for opened in traffic.arrivals(last, now):
-                    for due, event in traffic.life(opened):
-                        heapq.heappush(heap, (due, next(order), event))
+                for due, event in traffic.timed(last, now):
+                    heapq.heappush(heap, (due, next(order), event))
                 last = now
                 due_events = []
                 while heap and heap[0][0] <= now:

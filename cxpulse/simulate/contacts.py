@@ -1,0 +1,34 @@
+"""Contact-center queue traffic: queued contacts answered after a log-normal wait,
+or abandoned (some within seconds: short abandons)."""
+
+from __future__ import annotations
+
+from cxpulse.simulate.base import Timed, Traffic, lognormal, pick
+
+CHANNEL_MIX = {"phone": 0.55, "chat": 0.35, "social": 0.05, "web": 0.04, "pigeon": 0.01}
+ABANDON = 0.12
+SHORT_ABANDON = 0.04
+ANSWER_MEDIAN = 18.0
+
+
+class ContactTraffic(Traffic):
+    family = "contact"
+    source = "simulator/acd"
+
+    def life(self, queued: float) -> list[Timed]:
+        rng = self.rng
+        cid = f"Q-{self.seed}-{self.next_entity()}"
+        events = [self.event("contact.queued", queued, {
+            "contact_id": cid, "customer_id": f"C-{rng.randrange(50_000)}",
+            "channel": pick(rng, CHANNEL_MIX), "queue": "support"})]
+        roll = rng.random()
+        if roll < SHORT_ABANDON:
+            events.append(self.event("contact.abandoned", queued + rng.uniform(0.5, 4.9),
+                                     {"contact_id": cid}))
+        elif roll < SHORT_ABANDON + ABANDON:
+            events.append(self.event("contact.abandoned", queued + 5 + lognormal(rng, 45.0),
+                                     {"contact_id": cid}))
+        else:
+            events.append(self.event("contact.answered", queued + lognormal(rng, ANSWER_MEDIAN),
+                                     {"contact_id": cid, "agent_id": f"A-{rng.randrange(40)}"}))
+        return events
