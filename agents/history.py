@@ -6,6 +6,7 @@ from typing import Any
 
 import faust
 
+from agents.team_quantiles import TeamQuantileAgent
 from cxpulse.config import Settings
 from cxpulse.core.admission import IngestStats
 from cxpulse.core.history_family import HistoryFamily
@@ -21,8 +22,9 @@ class HistoryAgent:
     """The topic's default name, e.g. ``cx.contacts``."""
 
     def __init__(self, app: faust.App, settings: Settings, stats: IngestStats,
-                 deadletters: DeadLetters) -> None:
+                 deadletters: DeadLetters, team: TeamQuantileAgent) -> None:
         self.settings = settings
+        self.team = team
         self.name = self.topic.removeprefix("cx.")
         self.ingest = TopicIngest(app, settings, self.topic, self.name, stats, deadletters)
         self.histories = self.table("histories")
@@ -44,6 +46,8 @@ class HistoryAgent:
             rejection = self.family.handle(message.value, message.partition)
             if rejection is not None:
                 await self.ingest.deadletters.send(message, rejection.reason)
+            if self.family.outbox:
+                await self.team.send(self.name, self.family.outbox)
 
     async def _tick(self) -> None:
         if self.settings.clock == "live":

@@ -7,6 +7,7 @@ from typing import Any
 
 import faust
 
+from agents.team_quantiles import TeamQuantileAgent
 from cxpulse.config import Settings
 from cxpulse.core.admission import IngestStats
 from cxpulse.core.ticket_family import TicketFamily
@@ -21,8 +22,9 @@ class TicketAgent:
     """One agent over the topic, one history table, a 1 s timer for the live clock."""
 
     def __init__(self, app: faust.App, settings: Settings, stats: IngestStats,
-                 deadletters: DeadLetters) -> None:
+                 deadletters: DeadLetters, team: TeamQuantileAgent) -> None:
         self.settings = settings
+        self.team = team
         self.ingest = TopicIngest(app, settings, TOPIC, "tickets", stats, deadletters)
         histories = app.Table("ticket-histories", partitions=settings.partitions,
                               schema=json_table_schema())
@@ -38,6 +40,8 @@ class TicketAgent:
             rejection = self.family.handle(message.value, message.partition)
             if rejection is not None:
                 await self.ingest.deadletters.send(message, rejection.reason)
+            if self.family.outbox:
+                await self.team.send("tickets", self.family.outbox)
 
     async def _tick(self) -> None:
         if self.settings.clock == "live":

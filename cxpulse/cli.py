@@ -47,8 +47,10 @@ def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
         print(f"broker ready on 127.0.0.1:{args.port}", flush=True)
 
     # The workers' table changelogs (for CXPULSE_APP_ID), as Faust would declare them.
+    # The one-partition team-samples table is left for Faust to create as declared.
     changelogs = [table.changelog_topic.get_topic_name()
-                  for table in build_app(settings).tables.values()]
+                  for table in build_app(settings).tables.values()
+                  if table.partitions == settings.partitions]
     return run_broker(args.port, Path(args.data_dir), all_topics(settings.topic_prefix),
                       partitions=settings.partitions, on_ready=ready, compacted=changelogs)
 

@@ -16,7 +16,9 @@ from prometheus_client.registry import Collector
 
 from cxpulse.core.admission import Admission, IngestStats
 from cxpulse.core.dimensions import CHANNELS
+from cxpulse.core.facts import Labels, Totals
 from cxpulse.core.sketch import Sketch
+from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.core.tickets import (
     ALL_LABELS,
     N_FCR,
@@ -74,22 +76,43 @@ def add_ratio(family: GaugeMetricFamily, labels: list[str], num: float, den: flo
         family.add_metric(labels, num / den)
 
 
-def summary_family(name: str, doc: str, rows: Iterable[tuple[dict[str, str], Sketch]]) -> Metric:
+def summary_family(name: str, doc: str,
+                   rows: Iterable[tuple[dict[str, str], Sketch, Sketch | None]]) -> Metric:
+    """Rows of (labels, this worker's samples, the team's samples or None).
+
+    ``_sum`` and ``_count`` are this worker's (they add up over workers); the quantile
+    series come from the team's samples, on the one worker that owns them.
+    """
     family = Metric(name, doc, "summary")
-    for labels, sketch in rows:
-        if sketch.count:
-            for q, value in zip(QUANTILES, sketch.quantiles(QUANTILES), strict=True):
+    for labels, sketch, team in rows:
+        if team is not None and team.count:
+            for q, value in zip(QUANTILES, team.quantiles(QUANTILES), strict=True):
                 family.add_sample(name, {**labels, "quantile": str(q)}, value)
         family.add_sample(name + "_sum", labels, sketch.total)
         family.add_sample(name + "_count", labels, sketch.count)
     return family
 
 
+def team_sketches(team: TeamQuantiles | None, family: str,
+                  now: float) -> dict[str, dict[Labels, Totals]] | None:
+    """The team's windows of ``family``, or None on a worker that does not own them."""
+    return team.windows(family, now) if team is not None and team.owned() else None
+
+
+def team_sketch(windows: dict[str, dict[Labels, Totals]] | None, window: str,
+                labels: Labels, index: int) -> Sketch | None:
+    if windows is None:
+        return None
+    totals = windows[window].get(labels)
+    return totals.sketches[index] if totals is not None else Sketch()
+
+
 class TicketCollector(Collector):
     """Every ticket metric of SPEC §2, at the index's "now"."""
 
-    def __init__(self, index: TicketIndex) -> None:
+    def __init__(self, index: TicketIndex, team: TeamQuantiles | None = None) -> None:
         self.index = index
+        self.team = team
 
     def collect(self) -> Iterator[Metric]:
         snap = self.index.snapshot()
@@ -128,12 +151,13 @@ class TicketCollector(Collector):
                           t.counts[met] + t.counts[breached])
         yield from (opened, resolved, attainment, met_family, breached_family)
 
+        team = team_sketches(self.team, "tickets", snap.now)
         yield summary_family("cx_first_response_seconds", "First counted response - opened",
-                       [({"window": w, "channel": c, "priority": p}, t.first_response)
-                        for w, c, p, t in rows()])
+                             [({"window": w, "channel": c, "priority": p}, t.first_response,
+                               team_sketch(team, w, (c, p), 0)) for w, c, p, t in rows()])
         yield summary_family("cx_resolution_seconds", "Resolved - opened (original open)",
-                       [({"window": w, "channel": c, "priority": p}, t.resolution)
-                        for w, c, p, t in rows()])
+                             [({"window": w, "channel": c, "priority": p}, t.resolution,
+                               team_sketch(team, w, (c, p), 1)) for w, c, p, t in rows()])
 
         fcr = GaugeMetricFamily("cx_first_contact_resolution_ratio", "Resolutions with exactly "
                                 "one public agent response and no earlier reopen / resolutions",

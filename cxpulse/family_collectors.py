@@ -22,9 +22,10 @@ from cxpulse.core.dimensions import CHANNELS, SOURCES, SURVEYS
 from cxpulse.core.facts import MICRO, Labels, Totals
 from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.session_family import SessionFamily
+from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.core.tickets import N_RESOLVED, TicketIndex
 from cxpulse.core.windows import WINDOWS, window_buckets
-from cxpulse.exporter import add_ratio, summary_family
+from cxpulse.exporter import add_ratio, summary_family, team_sketch, team_sketches
 
 Windows = dict[str, dict[Labels, Totals]]
 
@@ -65,7 +66,8 @@ class FamilyCollector(Collector):
 
     def __init__(self, contacts: HistoryFamily, sessions: SessionFamily,
                  conversions: HistoryFamily, surveys: HistoryFamily, costs: HistoryFamily,
-                 tickets: TicketIndex) -> None:
+                 tickets: TicketIndex, team: TeamQuantiles | None = None) -> None:
+        self.team = team
         self.contacts = contacts
         self.sessions = sessions
         self.conversions = conversions
@@ -111,6 +113,7 @@ class FamilyCollector(Collector):
         service = _gauge("cx_contact_service_level_ratio", "answered within the target / "
                          "(answered + abandoned, short abandons excluded)", labels)
         empty = Totals(c.ContactArithmetic.n_sums, c.ContactArithmetic.n_sketches)
+        team = team_sketches(self.team, "contacts", now)
         waits = []
         for window in WINDOWS:
             for channel in CHANNELS:
@@ -124,7 +127,8 @@ class FamilyCollector(Collector):
                 add_ratio(abandonment, key, n_ab, n_ans + n_ab)
                 add_ratio(service, key, n_ok, n_ans + n_ab)
                 waits.append(({"window": window, "channel": channel},
-                              t.sketches[c.WAIT - c.ContactArithmetic.n_sums]))
+                              t.sketches[c.WAIT - c.ContactArithmetic.n_sums],
+                              team_sketch(team, window, (channel,), 0)))
         yield from (answered, in_target, abandoned, abandonment, service)
         yield summary_family("cx_contact_wait_seconds", "answered - queued; _sum / _count is "
                              "the average speed of answer", waits)
@@ -151,6 +155,7 @@ class FamilyCollector(Collector):
         bounce = _gauge("cx_bounce_ratio", "Single-page sessions / sessions ended in the "
                         "window", labels)
         empty = Totals(s.SessionArithmetic.n_sums, s.SessionArithmetic.n_sketches)
+        team = team_sketches(self.team, "sessions", now)
         durations = []
         for window in WINDOWS:
             for source in SOURCES:
@@ -165,7 +170,8 @@ class FamilyCollector(Collector):
                 add_ratio(per_session, key, n_pages, n_started)
                 add_ratio(bounce, key, n_bounced, n_ended)
                 durations.append(({"window": window, "source": source},
-                                  t.sketches[s.DURATION - s.SessionArithmetic.n_sums]))
+                                  t.sketches[s.DURATION - s.SessionArithmetic.n_sums],
+                                  team_sketch(team, window, (source,), 0)))
         yield from (started, pages, ended, bounced, per_session, bounce)
         yield summary_family("cx_session_duration_seconds", "session.ended - "
                              "session.started, for sessions ended in the window", durations)

@@ -12,6 +12,7 @@ from agents.conversions import ConversionAgent
 from agents.costs import CostAgent
 from agents.sessions import SessionAgent
 from agents.surveys import SurveyAgent
+from agents.team_quantiles import TeamQuantileAgent
 from agents.tickets import TicketAgent
 from cxpulse.config import ConfigError, Settings
 from cxpulse.core.admission import IngestStats
@@ -28,21 +29,22 @@ def build_app(settings: Settings) -> faust.App:
     app = create_app(settings)
     stats = IngestStats()
     deadletters = DeadLetters(app, settings)
-    tickets = TicketAgent(app, settings, stats, deadletters)
-    contacts = ContactAgent(app, settings, stats, deadletters)
-    sessions = SessionAgent(app, settings, stats, deadletters)
-    conversions = ConversionAgent(app, settings, stats, deadletters)
-    surveys = SurveyAgent(app, settings, stats, deadletters)
-    costs = CostAgent(app, settings, stats, deadletters)
+    team = TeamQuantileAgent(app, settings)
+    tickets = TicketAgent(app, settings, stats, deadletters, team)
+    contacts = ContactAgent(app, settings, stats, deadletters, team)
+    sessions = SessionAgent(app, settings, stats, deadletters, team)
+    conversions = ConversionAgent(app, settings, stats, deadletters, team)
+    surveys = SurveyAgent(app, settings, stats, deadletters, team)
+    costs = CostAgent(app, settings, stats, deadletters, team)
     others = (contacts, sessions, conversions, surveys, costs)
     assert {tickets.ingest.name, *(a.ingest.name for a in others)} == set(EVENT_TOPICS)
     assert isinstance(sessions.family, SessionFamily)
     registry = build_registry([
         IngestCollector(stats, [tickets.ingest.admission,
                                *(agent.ingest.admission for agent in others)]),
-        TicketCollector(tickets.family.index),
+        TicketCollector(tickets.family.index, team.quantiles),
         FamilyCollector(contacts.family, sessions.family, conversions.family,
-                        surveys.family, costs.family, tickets.family.index),
+                        surveys.family, costs.family, tickets.family.index, team.quantiles),
     ])
 
     async def serve_metrics() -> None:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 from cxpulse.core.admission import Admission
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.facts import Fact, FactIndex
+from cxpulse.core.team_quantiles import sample_facts
 from schemas.events import Event, Rejection
 
 History = list[list[Any]]
@@ -62,6 +63,9 @@ class HistoryFamily:
         self.index = FactIndex(arithmetic.n_sums, arithmetic.n_sketches)
         self._facts: dict[str, list[Fact]] = {}
         self._expiry = ExpiryQueue()
+        self.outbox: list[tuple[str, list[list[Any]]]] = []
+        """(entity, its duration samples) changed since the agent last sent them to
+        the team-quantile owner (:mod:`team_quantiles`)."""
 
     def now(self) -> float | None:
         return self.admission.now()
@@ -96,15 +100,20 @@ class HistoryFamily:
         self._refresh(key, history)
         self._expiry.push(partition, history[-1][0] + self.retention, key)
 
-    def _refresh(self, key: str, history: History | None) -> None:
+    def _refresh(self, key: str, history: History | None, *, send: bool = True) -> None:
         old = self._facts.pop(key, None)
         if old is not None:
             self.index.apply(old, -1)
-        if history is not None:
-            facts = self.arithmetic.facts(history)
+        facts = self.arithmetic.facts(history) if history is not None else []
+        if facts:
             self.index.apply(facts, 1)
             self._facts[key] = facts
         self.arithmetic.track(key, history)
+        if send and self.arithmetic.n_sketches:
+            n = self.arithmetic.n_sums
+            samples = sample_facts(facts, n)
+            if samples != sample_facts(old or [], n):
+                self.outbox.append((key, samples))
 
     def _expire(self, partition: int) -> None:
         """Drop histories whose last event is older than the retention."""
@@ -125,9 +134,10 @@ class HistoryFamily:
         self.arithmetic.clear()
         self._facts.clear()
         self._expiry.clear()
+        self.outbox.clear()
         self.tick()
         for key, record in self.histories.items():
             if record["p"] in partitions:
                 history = record["h"]
-                self._refresh(key, history)
+                self._refresh(key, history, send=False)
                 self._expiry.push(record["p"], history[-1][0] + self.retention, key)

@@ -34,6 +34,8 @@ class TicketFamily:
         self.retention = retention
         self.index = TicketIndex(targets)
         self._retention = ExpiryQueue()
+        self.outbox: list[tuple[str, list[list[Any]]]] = []
+        """(ticket, its duration samples) to send to the team-quantile owner."""
 
     def handle(self, raw: bytes | None, partition: int) -> Rejection | None:
         """Process one message of ``partition``; return the rejection to dead-letter."""
@@ -61,7 +63,11 @@ class TicketFamily:
             return
         self.histories[ticket_id] = {"p": partition, "h": history}
         view = view_of(history)
+        before = self.index.samples_of(ticket_id)
         self.index.update(ticket_id, view)
+        after = self.index.samples_of(ticket_id)
+        if after != before:
+            self.outbox.append((ticket_id, after))
         self._schedule_expiry(partition, ticket_id, history, view)
 
     def _schedule_expiry(self, partition: int, ticket_id: str, history: list[list[Any]],
@@ -85,6 +91,8 @@ class TicketFamily:
             idle = max(e[0] for e in history) + self.retention < now
             if idle and (view is None or is_closed_for_good(view)):
                 del self.histories[ticket_id]
+                if self.index.samples_of(ticket_id):
+                    self.outbox.append((ticket_id, []))
                 self.index.remove(ticket_id)
 
     def rebuild(self, partitions: set[int]) -> None:
@@ -92,6 +100,7 @@ class TicketFamily:
         self.admission.rebuild(partitions)
         self.index.clear()
         self._retention.clear()
+        self.outbox.clear()
         now = self.admission.now()
         if now is not None:
             self.index.advance(now)

@@ -295,6 +295,15 @@ class TicketIndex:
             if t not in already:
                 heapq.heappush(self._pending, (t, ticket_id))
 
+    def samples_of(self, ticket_id: str) -> list[list[Any]]:
+        """The ticket's duration samples as :mod:`team_quantiles` sends them."""
+        entry = self._facts.get(ticket_id)
+        if entry is None:
+            return []
+        labels, facts, _ = entry
+        return [[b, list(labels), fact_field - FR_SAMPLE, value] for b, fact_field, value in facts
+                if fact_field in (FR_SAMPLE, RES_SAMPLE)]
+
     def remove(self, ticket_id: str) -> None:
         """Forget a ticket (its history expired)."""
         old = self._facts.pop(ticket_id, None)

@@ -167,6 +167,20 @@ class Worker:
             time.sleep(0.5)
         pytest.fail(f"condition not met in {timeout} s; last log lines:\n{self.tail()}")
 
+    def settle(self, problems: Callable[[dict[SampleKey, float]], list[str]],
+               timeout: float = 30.0) -> dict[SampleKey, float]:
+        """Scrape until ``problems`` finds none (team quantiles travel through Kafka,
+        so they may follow the counts by a moment); fail listing what still differs."""
+        deadline = time.monotonic() + timeout
+        while True:
+            samples = self.scrape()
+            found = problems(samples)
+            if not found:
+                return samples
+            if time.monotonic() > deadline:
+                pytest.fail(f"{len(found)} differences:\n" + "\n".join(found[:40]))
+            time.sleep(0.5)
+
     def tail(self, n: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
 

@@ -21,6 +21,7 @@ from cxpulse.core.costs import CostArithmetic
 from cxpulse.core.history_family import Arithmetic, HistoryFamily
 from cxpulse.core.session_family import SessionFamily
 from cxpulse.core.surveys import SurveyArithmetic
+from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.core.ticket_family import TicketFamily
 from cxpulse.exporter import IngestCollector, TicketCollector, build_registry
 from cxpulse.family_collectors import FamilyCollector
@@ -57,11 +58,12 @@ class MixedPipeline:
             "cx.tickets": self.tickets, "cx.sessions": self.sessions,
             "cx.contacts": self.contacts, "cx.conversions": self.conversions,
             "cx.surveys": self.surveys, "cx.costs": self.costs}
+        self.team = TeamQuantiles(self.table("team-samples"))
         self.registry = build_registry([
             IngestCollector(self.stats, list(self.admissions.values())),
-            TicketCollector(self.tickets.index),
+            TicketCollector(self.tickets.index, self.team),
             FamilyCollector(self.contacts, self.sessions, self.conversions, self.surveys,
-                            self.costs, self.tickets.index)])
+                            self.costs, self.tickets.index, self.team)])
 
     def table(self, name: str) -> dict[str, Any]:
         return self.tables.setdefault(name, {})
@@ -78,15 +80,21 @@ class MixedPipeline:
             if not isinstance(routed, Routed):
                 continue
             partition = int(_PARTITIONER(routed.key, self.partitions, self.partitions))
-            rejection = self.families[routed.topic].handle(routed.value, partition)
+            family = self.families[routed.topic]
+            rejection = family.handle(routed.value, partition)
             if rejection is not None:
                 reasons.append(rejection.reason)
+            # What the agents send to the team-quantile owner, delivered at once.
+            for entity, samples in family.outbox:
+                self.team.receive(routed.topic.removeprefix("cx."), entity, samples)
+            family.outbox.clear()
         return reasons
 
     def rebuild(self) -> None:
         """What a restarted worker owning every partition does after recovery."""
         for family in self.families.values():
             family.rebuild(set(self.partitions))
+        self.team.rebuild()
 
     def samples(self) -> dict[SampleKey, float]:
         return parse(generate_latest(self.registry).decode())

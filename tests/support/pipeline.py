@@ -9,6 +9,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client import generate_latest
 
 from cxpulse.core.admission import Admission, IngestStats
+from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.core.ticket_family import TicketFamily
 from cxpulse.core.tickets import SlaTargets
 from cxpulse.exporter import IngestCollector, TicketCollector, build_registry
@@ -41,12 +42,17 @@ class Pipeline:
                                    replay_clock=True, dedupe_horizon=3600.0)
         self.family = TicketFamily(self.admission, self.histories, targets or SlaTargets(),
                                    retention)
+        self.team_samples: dict[str, object] = {}
+        self.team = TeamQuantiles(self.team_samples)
         self.registry = build_registry([IngestCollector(self.stats, [self.admission]),
-                                        TicketCollector(self.family.index)])
+                                        TicketCollector(self.family.index, self.team)])
 
     def feed(self, lines: Iterable[bytes]) -> None:
         for line in lines:
             self.family.handle(line, partition_for(line, self.partitions))
+            for ticket_id, samples in self.family.outbox:
+                self.team.receive("tickets", ticket_id, samples)
+            self.family.outbox.clear()
 
     def samples(self) -> dict[SampleKey, float]:
         return parse(generate_latest(self.registry).decode())

@@ -1,0 +1,51 @@
+"""Team-level quantiles over Kafka: senders in every agent, one owning worker.
+
+Every worker sends each entity's changed duration samples to a one-partition topic
+(``{app id}-team-samples``); whichever worker Kafka's group gives that partition
+keeps them in a changelog-backed table and exports the quantiles
+(:mod:`cxpulse.core.team_quantiles`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import faust
+import orjson
+
+from cxpulse.config import Settings
+from cxpulse.core.team_quantiles import TeamQuantiles
+from streams.app import json_table_schema
+
+
+class TeamQuantileAgent:
+    """The topic, the owner's table and agent, and :meth:`send` for the families."""
+
+    def __init__(self, app: faust.App, settings: Settings) -> None:
+        self.app = app
+        self.topic = app.topic(f"{settings.app_id}-team-samples", partitions=1, internal=True,
+                               key_serializer="raw", value_serializer="raw")
+        table = app.Table("team-samples", partitions=1, schema=json_table_schema())
+        self.quantiles = TeamQuantiles(table, owned=self.owned)
+        app.agent(self.topic, name="team-quantiles")(self._process)
+        table.on_recover(self._rebuild)
+
+    async def send(self, family: str, outbox: list[tuple[str, list[list[Any]]]]) -> None:
+        """Send and clear a family's outbox (entity -> its samples, replacing the old)."""
+        for entity, samples in outbox:
+            await self.topic.send(key=f"{family}|{entity}".encode(),
+                                  value=orjson.dumps([family, entity, samples]))
+        outbox.clear()
+
+    def owned(self) -> bool:
+        """Whether this worker owns the partition, hence exports the quantiles."""
+        name = self.topic.get_topic_name()
+        return any(tp.topic == name for tp in self.app.assignor.assigned_actives())
+
+    async def _process(self, stream: Any) -> None:
+        async for value in stream:
+            family, entity, samples = orjson.loads(value)
+            self.quantiles.receive(family, entity, samples)
+
+    async def _rebuild(self) -> None:
+        self.quantiles.rebuild()
