@@ -118,8 +118,10 @@ def parser() -> argparse.ArgumentParser:
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
 
     demo = sub.add_parser("demo", help="broker + worker + simulator, metrics URL printed")
-    demo.add_argument("--rate", type=float, default=1200.0)
-    demo.add_argument("--backfill", type=_duration, default=6 * 3600.0)
+    # About 28 events per ticket over all families: 300 tickets/h with 2 h of
+    # history is ~17k events, which one worker digests in about a minute.
+    demo.add_argument("--rate", type=float, default=300.0)
+    demo.add_argument("--backfill", type=_duration, default=2 * 3600.0)
     demo.add_argument("--port", type=int, default=9092, help="local broker port")
     return p
 
