@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cxpulse.core.windows import WINDOWS
-from tests.reference.families_naive import expected_family_metrics
+from tests.reference.families_plain import expected_family_metrics
 from tests.reference.tickets_naive import expected_ticket_metrics
 from tests.support.mixed_scenario import MixedScenario
 from tests.support.prom import SampleKey
@@ -18,7 +18,7 @@ FAMILY_PREFIXES = (
 """Name prefixes of every non-ticket family series (contacts, sessions, …, costs)."""
 
 
-def expected_metrics(s: MixedScenario) -> dict[SampleKey, float]:
+def expected_metrics(s: MixedScenario, timezone: str = "UTC") -> dict[SampleKey, float]:
     """Ticket series (SPEC names) and every other family's series with components."""
     events = s.aggregated
     nows = s.watermarks()
@@ -27,7 +27,8 @@ def expected_metrics(s: MixedScenario) -> dict[SampleKey, float]:
     resolutions = {w: int(sum(v for (name, labels), v in expected.items()
                               if name == "cx_tickets_resolved" and ("window", w) in labels))
                    for w in WINDOWS}
-    expected.update(expected_family_metrics(events, nows, ticket_resolutions=resolutions))
+    expected.update(expected_family_metrics(events, nows, timezone=timezone,
+                                            ticket_resolutions=resolutions))
     return expected
 
 

@@ -86,6 +86,14 @@ def edge_cases(end: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         ev("e-q2", "survey.answered", end - H, survey="ces", score=7, customer_id="EC",
            channel="email"),
         ev("e-k1", "cost.recorded", end - H, kind="ads", source="referral", amount=12.5),
+        # Window edges (now = end, 20 s past a minute): the 5m window starts 260 s
+        # before end, the 1h window 3560 s before.
+        ev("e-w1", "survey.answered", end - 260, survey="csat", score=5, customer_id="W",
+           channel="social"),
+        ev("e-w2", "survey.answered", end - 260.001, survey="csat", score=1, customer_id="W",
+           channel="social"),
+        ev("e-w3", "conversion", end - 3560, user_id="W", source="referral", value=7),
+        ev("e-w4", "conversion", end - 3560.5, user_id="W", source="referral", value=9),
     ]
     # An answer and page views published before what they belong to: held, then counted.
     appended = [
