@@ -81,6 +81,18 @@ def cmd_simulate(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(_: Settings, args: argparse.Namespace) -> int:
+    from cxpulse.check import check_file, print_report
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"cxpulse check: no such file: {path}", file=sys.stderr)
+        return 2
+    report = check_file(path)
+    print_report(path, report)
+    return 1 if report.bad_lines else 0
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from cxpulse.demo import run_demo
 
@@ -117,6 +129,9 @@ def parser() -> argparse.ArgumentParser:
                      help="--out: end of the span as Unix seconds (default now)")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    chk = sub.add_parser("check", help="validate a JSONL file of events against the contract")
+    chk.add_argument("file")
+
     demo = sub.add_parser("demo", help="broker + worker + simulator, metrics URL printed")
     # About 28 events per ticket over all families: 300 tickets/h with 2 h of
     # history is ~17k events, which one worker digests in about a minute.
@@ -127,7 +142,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"worker": cmd_worker, "broker": cmd_broker, "publish": cmd_publish,
-            "simulate": cmd_simulate, "demo": cmd_demo}
+            "simulate": cmd_simulate, "check": cmd_check, "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:
