@@ -8,6 +8,7 @@ server is aiohttp inside the worker's loop), so it sees a consistent state.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from importlib import resources
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry, generate_latest
@@ -210,14 +211,34 @@ def build_registry(collectors: Iterable[Collector]) -> CollectorRegistry:
     return registry
 
 
+LIVE_PAGE = {"/": ("index.html", "text/html"), "/live/app.js": ("app.js", "text/javascript"),
+             "/live/style.css": ("style.css", "text/css")}
+"""The built-in live page (cxpulse/livepage/): it reads ``/metrics`` in the browser."""
+
+
+def _live_page_routes() -> list[web.RouteDef]:
+    files = resources.files("cxpulse") / "livepage"
+    routes = []
+    for path, (name, content_type) in LIVE_PAGE.items():
+        body = (files / name).read_bytes()
+
+        async def serve(_: web.Request, body: bytes = body, content_type: str = content_type,
+                        ) -> web.Response:
+            return web.Response(body=body, content_type=content_type, charset="utf-8")
+
+        routes.append(web.get(path, serve))
+    return routes
+
+
 async def start_metrics_server(registry: CollectorRegistry, host: str, port: int) -> web.AppRunner:
-    """Serve ``/metrics`` from the running event loop."""
+    """Serve ``/metrics`` and the live page from the running event loop."""
 
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE})
 
     app = web.Application()
     app.router.add_get("/metrics", metrics)
+    app.router.add_routes(_live_page_routes())
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, host, port).start()

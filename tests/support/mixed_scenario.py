@@ -137,7 +137,7 @@ def bad_events(end: float) -> list[tuple[bytes, str, str]]:
     ]
 
 
-def _key_for(partition: int, prefix: str) -> str:
+def key_for(partition: int, prefix: str) -> str:
     """A key that Kafka's default partitioner puts on ``partition``."""
     partitions = list(range(PARTITIONS))
     n = 0
@@ -154,17 +154,17 @@ def closing_events(end: float) -> list[dict[str, Any]]:
     out = []
     for p in range(PARTITIONS):
         out += [
-            ev(f"z-t{p}", "ticket.opened", end, ticket_id=_key_for(p, "ZT"), customer_id="C",
+            ev(f"z-t{p}", "ticket.opened", end, ticket_id=key_for(p, "ZT"), customer_id="C",
                channel="web", priority="low"),
-            ev(f"z-c{p}", "contact.queued", end, contact_id=_key_for(p, "ZC"),
+            ev(f"z-c{p}", "contact.queued", end, contact_id=key_for(p, "ZC"),
                customer_id="C", channel="web"),
             ev(f"z-s{p}", "session.started", end, session_id=f"ZS-{p}",
-               user_id=_key_for(p, "ZU"), source="direct"),
-            ev(f"z-v{p}", "conversion", end, user_id=_key_for(p, "ZU"), source="direct",
+               user_id=key_for(p, "ZU"), source="direct"),
+            ev(f"z-v{p}", "conversion", end, user_id=key_for(p, "ZU"), source="direct",
                value=1),
             ev(f"z-q{p}", "survey.answered", end, survey="csat", score=3,
-               customer_id=_key_for(p, "ZQ"), channel="web"),
-            ev(f"z-k{p}", "cost.recorded", end, kind="ads", source=_key_for(p, "zk"),
+               customer_id=key_for(p, "ZQ"), channel="web"),
+            ev(f"z-k{p}", "cost.recorded", end, kind="ads", source=key_for(p, "zk"),
                amount=1, clicks=1),
         ]
     return out
