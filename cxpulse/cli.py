@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 import time
 from pathlib import Path
@@ -147,6 +148,9 @@ COMMANDS = {"worker": cmd_worker, "broker": cmd_broker, "publish": cmd_publish,
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command in ("publish", "simulate"):
+        # aiokafka logs connection failures itself; these commands say it in one line.
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     if args.command == "simulate" and args.out and args.duration is None:
         args.duration = 24 * 3600.0
     try:

@@ -15,7 +15,9 @@ import urllib.request
 from pathlib import Path
 from types import FrameType
 
+from cxpulse.broker import fetch_jars
 from cxpulse.config import Settings
+from cxpulse.worker import check_port_free
 
 DEMO_DIR = Path("var/demo")
 
@@ -75,6 +77,12 @@ def run_demo(settings: Settings, rate: float, backfill: float, port: int) -> int
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    # Fail in one line before starting anything: ports, then tools and jars.
+    for p, name in ((port, "--port"), (port + 1, "--port + 1 (the broker's controller)")):
+        check_port_free("127.0.0.1", p, name)
+    check_port_free(settings.metrics_host, settings.metrics_port, "CXPULSE_METRICS_PORT")
+    check_port_free(settings.metrics_host, settings.web_port, "CXPULSE_WEB_PORT")
+    fetch_jars()
     env = {**os.environ, "CXPULSE_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}",
            "CXPULSE_DATA_DIR": str(DEMO_DIR / "worker")}
     started: list[subprocess.Popen[bytes] | subprocess.Popen[str]] = []
@@ -98,7 +106,8 @@ def run_demo(settings: Settings, rate: float, backfill: float, port: int) -> int
             url = f"http://{settings.metrics_host}:{settings.metrics_port}/metrics"
             print("starting a worker and the simulator...", flush=True)
             _wait_for_metrics(url, worker, timeout=180)
-            print(f"\nmetrics: {url}\nlogs:    {DEMO_DIR}/\nCtrl-C stops everything.",
+            print(f"\nlive page: {url.removesuffix('metrics')}\nmetrics:   {url}\n"
+                  f"logs:      {DEMO_DIR}/\nCtrl-C stops everything.",
                   flush=True)
             while not stopping:
                 for proc in started:

@@ -18,9 +18,10 @@ from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError
 from tqdm import tqdm
 
-from cxpulse.config import Settings
+from cxpulse.config import ConfigError, Settings
 from cxpulse.simulate import MixedTraffic
 from schemas.contract import CONTRACTS
 
@@ -62,6 +63,17 @@ def _producer(settings: Settings) -> AIOKafkaProducer:
                             linger_ms=20, max_batch_size=256 * 1024, enable_idempotence=True)
 
 
+async def _start(producer: AIOKafkaProducer, settings: Settings) -> None:
+    """Connect, or stop with one line saying what to do."""
+    try:
+        await producer.start()
+    except KafkaConnectionError:
+        await producer.stop()
+        raise ConfigError(f"cannot reach Kafka at CXPULSE_KAFKA_BOOTSTRAP="
+                          f"{settings.kafka_bootstrap}: start a broker (cxpulse broker) or fix "
+                          "the address") from None
+
+
 async def _send_all(producer: AIOKafkaProducer, messages: Iterable[Routed]) -> int:
     """Send with a bounded number of in-flight futures; return how many were sent."""
     pending: list[asyncio.Future[Any]] = []
@@ -97,7 +109,7 @@ async def publish_file(path: Path, settings: Settings, progress: bool = True) ->
                     yield result
 
     producer = _producer(settings)
-    await producer.start()
+    await _start(producer, settings)
     try:
         published = await _send_all(producer, routed_lines())
     finally:
@@ -120,7 +132,7 @@ async def publish_live(traffic: MixedTraffic, settings: Settings, duration: floa
     windows are full from the start; those entities then go on living in real time.
     """
     producer = _producer(settings)
-    await producer.start()
+    await _start(producer, settings)
     heap: list[tuple[float, int, dict[str, Any]]] = []
     order = itertools.count()  # ties in time keep generation order
     sent = 0

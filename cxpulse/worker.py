@@ -54,7 +54,7 @@ def build_app(settings: Settings) -> faust.App:
     return app
 
 
-def _check_port_free(host: str, port: int, setting: str) -> None:
+def check_port_free(host: str, port: int, setting: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -84,8 +84,8 @@ def _check_kafka_reachable(bootstrap: str, timeout: float = 10.0) -> None:
 def run_worker(settings: Settings) -> None:
     """Run until SIGTERM/Ctrl-C (Faust's worker handles the signals)."""
     _check_kafka_reachable(settings.kafka_bootstrap)
-    _check_port_free(settings.metrics_host, settings.metrics_port, "CXPULSE_METRICS_PORT")
-    _check_port_free(settings.metrics_host, settings.web_port, "CXPULSE_WEB_PORT")
+    check_port_free(settings.metrics_host, settings.metrics_port, "CXPULSE_METRICS_PORT")
+    check_port_free(settings.metrics_host, settings.web_port, "CXPULSE_WEB_PORT")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = build_app(settings)
     worker = faust.Worker(app, loglevel=settings.log_level.upper(), redirect_stdouts=False)
