@@ -94,6 +94,12 @@ def cmd_check(_: Settings, args: argparse.Namespace) -> int:
     return 1 if report.bad_lines else 0
 
 
+def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
+    from cxpulse.replay import run_replay
+
+    return run_replay(Path(args.file), settings, progress=not args.quiet)
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from cxpulse.demo import run_demo
 
@@ -130,6 +136,11 @@ def parser() -> argparse.ArgumentParser:
                      help="--out: end of the span as Unix seconds (default now)")
     sim.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    rep = sub.add_parser("replay", help="publish a JSONL file to fresh topics, replay it with "
+                         "a worker and print a summary of the final metrics")
+    rep.add_argument("file")
+    rep.add_argument("--quiet", action="store_true", help="no progress bars")
+
     chk = sub.add_parser("check", help="validate a JSONL file of events against the contract")
     chk.add_argument("file")
 
@@ -143,12 +154,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"worker": cmd_worker, "broker": cmd_broker, "publish": cmd_publish,
-            "simulate": cmd_simulate, "check": cmd_check, "demo": cmd_demo}
+            "simulate": cmd_simulate, "check": cmd_check, "replay": cmd_replay,
+            "demo": cmd_demo}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.command in ("publish", "simulate"):
+    if args.command in ("publish", "simulate", "replay"):
         # aiokafka logs connection failures itself; these commands say it in one line.
         logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     if args.command == "simulate" and args.out and args.duration is None:

@@ -1,0 +1,197 @@
+"""``cxpulse replay FILE.jsonl``: the fastest way to see one's own data as metrics.
+
+Publishes the file to a fresh set of topics (prefix ``replay-<time>.``, so a second
+run does not count the first one's events), runs a replay-clock worker on them until
+every topic's watermark reaches its final value, prints a summary of the final
+metrics, and stops the worker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import defaultdict
+from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.partitioner import DefaultPartitioner
+from tqdm import tqdm
+
+from cxpulse.config import ConfigError, Settings
+from cxpulse.publishing import Routed, publish_file, route
+from cxpulse.worker import check_port_free
+from schemas.events import Event, decode
+from streams.topics import all_topics
+
+STALL_SECONDS = 120.0
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+def expected_watermarks(path: Path, settings: Settings) -> tuple[dict[str, float], int]:
+    """Per topic (default name) the final replay "now", and the number of valid events."""
+    partitions = list(range(settings.partitions))
+    best: dict[str, dict[int, float]] = defaultdict(dict)
+    ids: set[str] = set()
+    with path.open("rb") as fh:
+        for line in fh:
+            routed = route(line, dataclasses.replace(settings, topic_prefix=""))
+            if not isinstance(routed, Routed):
+                continue
+            event = decode(routed.value, routed.topic)
+            if not isinstance(event, Event):
+                continue
+            ids.add(event.id)
+            p = int(DefaultPartitioner()(routed.key, partitions, partitions))
+            marks = best[routed.topic]
+            marks[p] = max(marks.get(p, event.time), event.time)
+    return {topic: min(marks.values()) for topic, marks in best.items()}, len(ids)
+
+
+async def _create_topics(settings: Settings) -> None:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(t, settings.partitions, 1)
+                                   for t in all_topics(settings.topic_prefix)])
+    finally:
+        await admin.close()
+
+
+def _scrape(url: str) -> Samples:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with urllib.request.urlopen(url, timeout=5) as response:
+        text = response.read().decode()
+    return {(s.name, frozenset(s.labels.items())): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def total(samples: Samples, name: str, **match: str) -> float:
+    wanted = set(match.items())
+    return sum(v for (n, labels), v in samples.items() if n == name and wanted <= labels)
+
+
+def _ratio(num: float, den: float, scale: float = 1.0, unit: str = "") -> str:
+    return f"{scale * num / den:.1f}{unit}" if den else "—"
+
+
+def summary(samples: Samples) -> list[tuple[str, str, str]]:
+    """(family, metric, value) rows over the 24h window, summed over labels."""
+    w = {"window": "24h"}
+    met, breached = total(samples, "cx_sla_met", **w), total(samples, "cx_sla_breached", **w)
+    answered = total(samples, "cx_contacts_answered", **w)
+    abandoned = total(samples, "cx_contacts_abandoned", **w)
+    nps = total(samples, "cx_survey_answers", survey="nps", **w)
+    csat = total(samples, "cx_survey_answers", survey="csat", **w)
+    started = total(samples, "cx_sessions_started", **w)
+    n = "{:,.0f}".format
+    return [
+        ("events", "accepted", n(total(samples, "cx_events_total"))),
+        ("events", "rejected (dead-lettered)", n(total(samples, "cx_events_rejected_total"))),
+        ("events", "duplicates", n(total(samples, "cx_events_duplicate_total"))),
+        ("events", "late", n(total(samples, "cx_events_late_total"))),
+        ("tickets", "opened (24h)", n(total(samples, "cx_tickets_opened", **w))),
+        ("tickets", "resolved (24h)", n(total(samples, "cx_tickets_resolved", **w))),
+        ("tickets", "backlog now", n(total(samples, "cx_tickets_open"))),
+        ("tickets", "first response mean (24h)",
+         _ratio(total(samples, "cx_first_response_seconds_sum", **w),
+                total(samples, "cx_first_response_seconds_count", **w), 1 / 60, " min")),
+        ("tickets", "SLA attainment (24h)", _ratio(met, met + breached, 100, " %")),
+        ("tickets", "in breach now", n(total(samples, "cx_tickets_in_breach"))),
+        ("contacts", "answered (24h)", n(answered)),
+        ("contacts", "service level (24h)",
+         _ratio(total(samples, "cx_contacts_answered_in_target", **w), answered + abandoned,
+                100, " %")),
+        ("contacts", "abandonment (24h)", _ratio(abandoned, answered + abandoned, 100, " %")),
+        ("contacts", "in queue now", n(total(samples, "cx_contacts_in_queue"))),
+        ("sessions", "active users (24h)", n(total(samples, "cx_active_users", **w))),
+        ("sessions", "sessions started (24h)", n(started)),
+        ("sessions", "bounce (24h)", _ratio(total(samples, "cx_sessions_bounced", **w),
+                                            total(samples, "cx_sessions_ended", **w), 100, " %")),
+        ("conversions", "conversions (24h)", n(total(samples, "cx_conversions", **w))),
+        ("conversions", "conversion ratio (24h)",
+         _ratio(total(samples, "cx_conversions", **w), started, 100, " %")),
+        ("conversions", "value (24h)", f"{total(samples, 'cx_conversion_value', **w):,.2f}"),
+        ("surveys", "answers (24h)", n(total(samples, "cx_survey_answers", **w))),
+        ("surveys", "NPS (24h)", _ratio(total(samples, "cx_survey_promoters", **w)
+                                        - total(samples, "cx_survey_detractors", **w), nps, 100)),
+        ("surveys", "CSAT (24h)",
+         _ratio(total(samples, "cx_survey_satisfied", **w), csat, 100, " %")),
+        ("costs", "ads cost (24h)", f"{total(samples, 'cx_ads_cost', **w):,.2f}"),
+        ("costs", "service cost (24h)", f"{total(samples, 'cx_service_cost', **w):,.2f}"),
+    ]
+
+
+def print_summary(rows: list[tuple[str, str, str]]) -> None:
+    width = max(len(metric) for _, metric, _ in rows)
+    print("final metrics at each topic's last event time, summed over labels")
+    family = ""
+    for fam, metric, value in rows:
+        print(f"{fam if fam != family else '':<12} {metric:<{width}}  {value:>14}")
+        family = fam
+
+
+def run_replay(path: Path, settings: Settings, progress: bool = True) -> int:
+    if not path.is_file():
+        raise ConfigError(f"no such file: {path}")
+    tag = time.strftime("%Y%m%d%H%M%S")
+    settings = dataclasses.replace(settings, topic_prefix=f"replay-{tag}.",
+                                   app_id=f"cxpulse-replay-{tag}", clock="replay",
+                                   data_dir=settings.data_dir.parent / f"replay-{tag}")
+    check_port_free(settings.metrics_host, settings.metrics_port, "CXPULSE_METRICS_PORT")
+    check_port_free(settings.metrics_host, settings.web_port, "CXPULSE_WEB_PORT")
+    marks, valid = expected_watermarks(path, settings)
+    asyncio.run(_create_topics(settings))
+    asyncio.run(publish_file(path, settings, progress=progress))
+    env = {**os.environ, "CXPULSE_TOPIC_PREFIX": settings.topic_prefix,
+           "CXPULSE_APP_ID": settings.app_id, "CXPULSE_CLOCK": "replay",
+           "CXPULSE_DATA_DIR": str(settings.data_dir)}
+    log = settings.data_dir.parent / f"replay-{tag}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    url = f"http://{settings.metrics_host}:{settings.metrics_port}/metrics"
+    with log.open("wb") as out:
+        worker = subprocess.Popen([sys.executable, "-m", "cxpulse.cli", "worker"], env=env,
+                                  stdout=out, stderr=subprocess.STDOUT)
+        try:
+            samples = _follow(url, worker, marks, valid, log, progress)
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    print_summary(summary(samples))
+    return 0
+
+
+def _follow(url: str, worker: subprocess.Popen[bytes], marks: dict[str, float], valid: int,
+            log: Path, progress: bool) -> Samples:
+    """Scrape until every topic's watermark is final; show the events counted."""
+    last_count, last_change = -1.0, time.monotonic()
+    with tqdm(total=valid, unit=" events", desc="replay", disable=not progress,
+              file=sys.stderr) as bar:
+        while True:
+            if worker.poll() is not None:
+                raise ConfigError(f"the replay worker exited ({worker.returncode}); see {log}")
+            try:
+                samples = _scrape(url)
+            except OSError:
+                samples = {}
+            count = total(samples, "cx_events_total")
+            bar.update(int(count) - bar.n)
+            done = all(samples.get(("cx_watermark_seconds", frozenset({("topic", t)}))) == m
+                       for t, m in marks.items())
+            if done and count >= valid:
+                return samples
+            if count != last_count:
+                last_count, last_change = count, time.monotonic()
+            elif time.monotonic() - last_change > STALL_SECONDS:
+                raise ConfigError(f"the replay made no progress for {STALL_SECONDS:.0f} s; "
+                                  f"see {log}")
+            time.sleep(0.5)
