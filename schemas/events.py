@@ -4,7 +4,11 @@ Reasons are short and machine-readable, so the dead-letter topic and the
 ``cx_events_rejected_total{reason}`` counter can be grouped by them:
 ``invalid_json``, ``not_an_object``, ``missing_field:<path>``,
 ``invalid_field:<path>``, ``out_of_range:<path>``, ``invalid_time``,
-``unknown_type``, ``unexpected_type`` (a known type on another family's topic).
+``unknown_type``, ``unexpected_type`` (a known type on another family's topic),
+``too_large`` (over :data:`MAX_BYTES`), ``future_time`` (more than
+:data:`MAX_AHEAD` after the wall clock: one event from the year 3000 must not move
+"now"). Deep nesting, numbers beyond 64 bits, NaN/Infinity and non-UTF-8 bytes are
+not JSON orjson accepts: ``invalid_json``.
 The exported label keeps only the part before ``:``; the full reason goes into
 the dead-letter headers.
 """
@@ -19,6 +23,11 @@ from typing import Any
 import orjson
 
 from schemas.contract import CONTRACTS, ENVELOPE_CHECKS, ENVELOPE_REQUIRED, ENVELOPE_SCHEMA
+
+MAX_BYTES = 64 * 1024
+"""Events are a few hundred bytes; anything this large is not one of ours."""
+MAX_AHEAD = 3600.0
+"""Clock skew tolerated between upstream systems and the worker, in seconds."""
 
 _RFC3339 = re.compile(ENVELOPE_SCHEMA["properties"]["time"]["pattern"])
 
@@ -56,14 +65,19 @@ def parse_time(text: str) -> float | None:
         return None
 
 
-def decode(raw: bytes | None, topic: str | None = None) -> Event | Rejection:
+def decode(raw: bytes | None, topic: str | None = None,
+           now: float | None = None) -> Event | Rejection:
     """Parse and validate one message value.
 
     ``topic`` is the *default* topic name (``cx.tickets``…) the message came from;
-    when given, a type that belongs to another topic is rejected.
+    when given, a type that belongs to another topic is rejected. ``now`` is the
+    wall clock; when given, events stamped more than :data:`MAX_AHEAD` after it are
+    rejected.
     """
     if raw is None:
         return Rejection("invalid_json")
+    if len(raw) > MAX_BYTES:
+        return Rejection("too_large")
     try:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError:
@@ -85,6 +99,8 @@ def decode(raw: bytes | None, topic: str | None = None) -> Event | Rejection:
     when = parse_time(doc["time"])
     if when is None:
         return Rejection("invalid_time")
+    if now is not None and when > now + MAX_AHEAD:
+        return Rejection("future_time")
     data: dict[str, Any] = doc["data"]
     violation = contract.violation(data)
     if violation is not None:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import faust
 
 from cxpulse.config import Settings
 from cxpulse.core.admission import Admission, IngestStats
-from schemas.events import Event, Rejection
 from streams.app import json_table_schema
 from streams.deadletter import DeadLetters
 
@@ -30,14 +27,6 @@ class TopicIngest:
         self.admission = Admission(name, stats, self.seen, self.marks,
                                    replay_clock=settings.clock == "replay",
                                    dedupe_horizon=settings.dedupe_horizon)
-
-    async def admit(self, message: Any) -> Event | None:
-        """Admit one Faust message; bad ones go to the dead-letter topic."""
-        result = self.admission.admit(message.value, message.partition)
-        if isinstance(result, Rejection):
-            await self.deadletters.send(message, result.reason)
-            return None
-        return result
 
     def assigned_partitions(self) -> set[int]:
         """Partitions of this topic this worker owns now."""

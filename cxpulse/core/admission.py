@@ -53,15 +53,21 @@ class Admission:
         """"Now" for this topic's windows: the watermark in replay, else the wall clock."""
         return self.watermark.value() if self.replay_clock else time.time()
 
-    def admit(self, raw: bytes | None, partition: int) -> Event | Rejection | None:
-        """The event to aggregate, the reason to dead-letter it, or None (duplicate)."""
-        result = decode(raw, self.topic)
+    def admit(self, raw: bytes | None, partition: int) -> Event | Rejection:
+        """The event to aggregate, or the reason to dead-letter it.
+
+        A duplicate (its id seen within the horizon) is counted as such but still
+        returned: the families' histories are keyed by event id, so applying it again
+        changes nothing, and if a crash lost the history write while the dedupe-id
+        write reached its changelog, the redelivered event is not lost.
+        """
+        result = decode(raw, self.topic, now=time.time())
         if isinstance(result, Rejection):
             self.stats.rejected[(self.topic, result.kind)] += 1
             return result
         if result.id in self.seen:
             self.stats.duplicate[self.topic] += 1
-            return None
+            return result
         now_before = self.now()
         self.seen[result.id] = [result.time, partition]
         self._expiry.push(partition, result.time + self.horizon, result.id)

@@ -1,0 +1,1 @@
+"""Benchmarks of cxpulse against a plain-consumer baseline (``python -m bench``)."""

@@ -1,0 +1,119 @@
+"""``python -m bench``: throughput, latency and memory of cxpulse, side by side.
+
+On a local broker started here: N simulated events of every family are published
+once; a plain aiokafka consumer that only decodes them (the baseline) and a
+replay-mode ``cxpulse worker`` read them from offset 0, alternately, ``--repeat``
+times; medians and their ratio are reported. Then publish-to-/metrics latency at
+half the measured worker rate, and RSS per open ticket and per daily user. Results
+go to ``bench/results/`` as a markdown table and a PNG.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import latency, plot, throughput
+from bench.broker import local_broker
+
+RESULTS = Path(__file__).parent / "results"
+
+
+@dataclass
+class Results:
+    events: int
+    baseline: list[float] = field(default_factory=list)
+    worker: list[float] = field(default_factory=list)
+    latency_ms: list[float] = field(default_factory=list)
+    latency_rate: float = 0.0
+    memory: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """case -> (items, bytes of RSS growth)."""
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.worker) / statistics.median(self.baseline)
+
+
+def _memory(case: str, items: int) -> tuple[int, int]:
+    done = subprocess.run([sys.executable, "-m", "bench.memory", case, str(items)],
+                          capture_output=True, text=True, check=True)
+    return items, int(done.stdout.strip())
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def markdown(r: Results) -> str:
+    base, work = statistics.median(r.baseline), statistics.median(r.worker)
+    lines = [
+        f"# cxpulse benchmark ({time.strftime('%Y-%m-%d %H:%M')}, {r.events:,} events)", "",
+        "| measure | value |", "|---|---|",
+        f"| baseline: aiokafka consumer + orjson (median of {len(r.baseline)}) "
+        f"| {base:,.0f} events/s |",
+        f"| cxpulse worker, replay (median of {len(r.worker)}) | {work:,.0f} events/s |",
+        f"| ratio worker / baseline | {r.ratio:.3f} |",
+    ]
+    if r.latency_ms:
+        lines += [
+            f"| publish -> /metrics latency p50 at {r.latency_rate:,.0f} events/s "
+            f"| {_percentile(r.latency_ms, 0.5):,.0f} ms |",
+            f"| publish -> /metrics latency p99 | {_percentile(r.latency_ms, 0.99):,.0f} ms |",
+        ]
+    for case, (items, grown) in r.memory.items():
+        lines.append(f"| RSS growth, {items:,} {case.replace('_', ' ')} "
+                     f"| {grown / 2**20:,.1f} MiB ({grown / items:,.0f} B each) |")
+    lines += ["", "Runs: " + ", ".join(f"baseline {b:,.0f}/s vs worker {w:,.0f}/s"
+                                       for b, w in zip(r.baseline, r.worker, strict=True))]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    p.add_argument("--events", type=int, default=1_000_000)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--latency-seconds", type=float, default=60.0)
+    p.add_argument("--memory-items", type=int, default=1_000_000)
+    p.add_argument("--out", type=Path, default=RESULTS)
+    args = p.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    results = Results(args.events)
+    with tempfile.TemporaryDirectory(prefix="cxpulse-bench-") as tmp, \
+            local_broker(Path(tmp)) as bootstrap:
+        data = Path(tmp) / "events.jsonl"
+        valid = throughput.prepare(data, args.events)
+        prefix = throughput.publish(bootstrap, data, Path(tmp))
+        for n in range(args.repeat):
+            print(f"run {n + 1}/{args.repeat}: baseline...", file=sys.stderr, flush=True)
+            results.baseline.append(asyncio.run(throughput.baseline(bootstrap, prefix, valid)))
+            print(f"run {n + 1}/{args.repeat}: cxpulse worker...", file=sys.stderr, flush=True)
+            results.worker.append(throughput.worker(bootstrap, prefix, data, Path(tmp), n))
+            print(f"  baseline {results.baseline[-1]:,.0f}/s, worker {results.worker[-1]:,.0f}/s",
+                  file=sys.stderr, flush=True)
+        if args.latency_seconds > 0:
+            results.latency_rate = statistics.median(results.worker) / 2
+            print(f"latency at {results.latency_rate:,.0f} events/s...", file=sys.stderr)
+            results.latency_ms = latency.measure(bootstrap, Path(tmp), results.latency_rate,
+                                                 args.latency_seconds)
+    for case in ("open_tickets", "daily_users"):
+        if args.memory_items > 0:
+            print(f"memory: {args.memory_items:,} {case}...", file=sys.stderr, flush=True)
+            results.memory[case] = _memory(case, args.memory_items)
+    table = markdown(results)
+    (args.out / "results.md").write_text(table)
+    plot.draw(results.baseline, results.worker, results.latency_ms,
+              {k: v[1] / v[0] for k, v in results.memory.items()}, args.out / "results.png")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Publish -> visible on /metrics, under a steady publish rate, on a live-clock worker.
+
+Every probe is a new ``ticket.opened`` stamped with the wall clock. A poller scrapes
+``/metrics`` continuously; the i-th probe is visible when the worker's count of
+opened tickets reaches i + 1. Latency includes one scrape (about 0.1-0.3 s with
+every family's series), which is what a Prometheus or the live page would see.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaProducer
+from tqdm import tqdm
+
+from tests.integration.conftest import free_port
+from tests.support.prom import scrape
+
+OPENED = ("cx_events_total", (("event_type", "ticket.opened"), ("topic", "cx.tickets")))
+
+
+def _probe(n: int, t: float) -> bytes:
+    return orjson.dumps({"specversion": "1.0", "id": f"probe-{n}", "source": "bench",
+                         "type": "ticket.opened", "time": time.strftime(
+                             "%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z",
+                         "data": {"ticket_id": f"P-{n}", "customer_id": "C", "channel": "chat",
+                                  "priority": "normal"}})
+
+
+async def _publish(bootstrap: str, topic: str, rate: float, seconds: float) -> list[float]:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+    await producer.start()
+    sent: list[float] = []
+    try:
+        start = time.monotonic()
+        with tqdm(total=int(rate * seconds), unit=" events", desc="latency",
+                  file=sys.stderr) as bar:
+            while (n := len(sent)) < rate * seconds:
+                due = start + n / rate
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                now = time.time()
+                await producer.send(topic, _probe(n, now), key=f"P-{n}".encode())
+                sent.append(time.monotonic())
+                bar.update(1)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return sent
+
+
+def measure(bootstrap: str, tmp: Path, rate: float, seconds: float) -> list[float]:
+    """Latencies in milliseconds of every probe that became visible."""
+    prefix = f"lat{time.time_ns()}."
+    port = free_port()
+    env = {**os.environ, "CXPULSE_KAFKA_BOOTSTRAP": bootstrap, "CXPULSE_TOPIC_PREFIX": prefix,
+           "CXPULSE_APP_ID": f"bench-latency-{time.time_ns()}", "CXPULSE_CLOCK": "live",
+           "CXPULSE_METRICS_PORT": str(port), "CXPULSE_WEB_PORT": str(free_port()),
+           "CXPULSE_DATA_DIR": str(tmp / "latency-worker")}
+    # Create the topics (and let the worker join) with one warm-up event first.
+    asyncio.run(_publish(bootstrap, prefix + "cx.tickets", 1, 1))
+    log = (tmp / "latency-worker.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "cxpulse.cli", "worker"], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/metrics"
+    seen: list[float] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            try:
+                count = int(scrape(url).get(OPENED, 0.0)) - 1  # minus the warm-up
+            except OSError:
+                time.sleep(0.05)
+                continue
+            now = time.monotonic()
+            while len(seen) < count:
+                seen.append(now)
+
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # the warm-up event counted: ready
+            try:
+                if scrape(url).get(OPENED, 0.0) >= 1:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        poller = threading.Thread(target=poll, daemon=True)
+        poller.start()
+        sent = asyncio.run(_publish(bootstrap, prefix + "cx.tickets", rate, seconds))
+        wait_until = time.monotonic() + 30
+        while len(seen) < len(sent) and time.monotonic() < wait_until:
+            time.sleep(0.1)
+        stop.set()
+        poller.join()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        log.close()
+    return [(s - p) * 1000 for p, s in zip(sent, seen, strict=False)]

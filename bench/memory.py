@@ -1,0 +1,68 @@
+"""RSS per open ticket and per daily user, on the pure families a worker runs.
+
+Each case runs in a fresh subprocess (``python -m bench.memory CASE N``) that feeds
+N entities into the same family objects a worker builds (dict mappings standing in
+for Faust's in-memory tables) and prints the RSS growth in bytes.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+from zoneinfo import ZoneInfo
+
+from cxpulse.core.admission import Admission, IngestStats
+from cxpulse.core.session_family import SessionFamily
+from cxpulse.core.ticket_family import TicketFamily
+from cxpulse.core.tickets import SlaTargets
+from cxpulse.simulate.base import rfc3339
+
+T0 = 1_795_300_000.0
+
+
+def rss_bytes() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmRSS")
+
+
+def _admission(topic: str) -> Admission:
+    # Dedupe ids are kept for an hour of event time: give every event the same time
+    # window so they all stay, as they would at the peak.
+    return Admission(topic, IngestStats(), {}, {}, replay_clock=True, dedupe_horizon=3600.0)
+
+
+def open_tickets(n: int) -> object:
+    family = TicketFamily(_admission("cx.tickets"), {}, SlaTargets(), 7 * 86400.0)
+    for i in range(n):
+        raw = (b'{"specversion":"1.0","id":"o%d","source":"b","type":"ticket.opened",'
+               b'"time":"%s","data":{"ticket_id":"T-%d","customer_id":"C-%d",'
+               b'"channel":"email","priority":"normal"}}'
+               % (i, rfc3339(T0 + i * 0.05).encode(), i, i))
+        family.handle(raw, i % 6)
+    return family
+
+
+def daily_users(n: int) -> object:
+    family = SessionFamily(_admission("cx.sessions"), {}, {}, ZoneInfo("UTC"), 25 * 3600.0)
+    for i in range(n):
+        raw = (b'{"specversion":"1.0","id":"s%d","source":"b","type":"session.started",'
+               b'"time":"%s","data":{"session_id":"S-%d","user_id":"U-%d","source":"paid"}}'
+               % (i, rfc3339(T0 + i * 0.05).encode(), i, i))
+        family.handle(raw, i % 6)
+    return family
+
+
+CASES = {"open_tickets": open_tickets, "daily_users": daily_users}
+
+
+if __name__ == "__main__":
+    case, count = sys.argv[1], int(sys.argv[2])
+    gc.collect()
+    before = rss_bytes()
+    kept = CASES[case](count)  # held while measuring
+    gc.collect()
+    print(rss_bytes() - before)
+    del kept

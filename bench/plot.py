@@ -1,0 +1,40 @@
+"""The results picture: throughput side by side, latency distribution, memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+
+
+def draw(baseline: list[float], worker: list[float], latency_ms: list[float],
+         bytes_each: dict[str, float], path: Path) -> None:
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(15, 4.2))
+    runs = range(1, len(baseline) + 1)
+    width = 0.38
+    a.bar([r - width / 2 for r in runs], baseline, width, label="baseline: aiokafka + orjson")
+    a.bar([r + width / 2 for r in runs], worker, width, label="cxpulse worker (replay)")
+    a.set(title="Throughput, same topics", xlabel="run", ylabel="events/s", xticks=list(runs))
+    a.set_yscale("log")
+    a.legend(fontsize=8)
+    if latency_ms:
+        b.hist(latency_ms, bins=40, color="tab:green")
+        ordered = sorted(latency_ms)
+        for q, style in ((0.5, "--"), (0.99, ":")):
+            value = ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+            b.axvline(value, color="black", linestyle=style,
+                      label=f"p{int(q * 100)} {value:.0f} ms")
+        b.legend(fontsize=8)
+    b.set(title="Publish -> /metrics latency", xlabel="ms", ylabel="probes")
+    names = list(bytes_each)
+    c.bar(names, [bytes_each[n] for n in names], color="tab:purple")
+    c.axhline(300, color="black", linestyle=":", label="goal: 300 B per open ticket")
+    c.axhline(32 * 2**20 / 1e6, color="gray", linestyle="--", label="goal: 32 MB per 1e6 users")
+    c.set(title="RSS growth per item", ylabel="bytes")
+    c.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

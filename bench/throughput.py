@@ -1,0 +1,115 @@
+"""Events per second: the plain-consumer baseline and the cxpulse worker, same topics."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+from aiokafka import AIOKafkaConsumer
+from tqdm import tqdm
+
+from cxpulse.config import Settings
+from cxpulse.replay import expected_watermarks, total
+from streams.topics import EVENT_TOPICS
+from tests.integration.conftest import free_port
+from tests.support.prom import scrape
+
+EVENTS_PER_TICKET_HOUR = 28.0
+"""About how many events of all families one ticket per hour brings (cxpulse.simulate)."""
+END = 1_795_340_000.0
+
+
+def prepare(path: Path, events: int) -> int:
+    """Write the first ``events`` of a simulated day to ``path``; return the count."""
+    rate = max(1.0, events / (EVENTS_PER_TICKET_HOUR * 24) * 1.2)
+    tmp = path.with_suffix(".full")
+    subprocess.run([sys.executable, "-m", "cxpulse.cli", "simulate", "--out", str(tmp),
+                    "--duration", "24h", "--rate", str(rate), "--end", str(END)], check=True)
+    with tmp.open("rb") as src, path.open("wb") as out:
+        n = 0
+        for n, line in enumerate(src, start=1):
+            if n > events:
+                n -= 1
+                break
+            out.write(line)
+    tmp.unlink()
+    return n
+
+
+def _env(bootstrap: str, prefix: str, **extra: str) -> dict[str, str]:
+    return {**os.environ, "CXPULSE_KAFKA_BOOTSTRAP": bootstrap, "CXPULSE_TOPIC_PREFIX": prefix,
+            **extra}
+
+
+def publish(bootstrap: str, data: Path, tmp: Path) -> str:
+    prefix = "bench."
+    subprocess.run([sys.executable, "-m", "cxpulse.cli", "publish", str(data)],
+                   env=_env(bootstrap, prefix), check=True)
+    return prefix
+
+
+async def baseline(bootstrap: str, prefix: str, events: int) -> float:
+    """A consumer that reads every event topic from offset 0 and decodes each value."""
+    consumer = AIOKafkaConsumer(*(prefix + t for t in EVENT_TOPICS), bootstrap_servers=bootstrap,
+                                auto_offset_reset="earliest", enable_auto_commit=False,
+                                group_id=None)
+    await consumer.start()
+    try:
+        seen = 0
+        start = time.perf_counter()
+        while seen < events:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+            for records in batch.values():
+                for record in records:
+                    orjson.loads(record.value)
+                seen += len(records)
+        return seen / (time.perf_counter() - start)
+    finally:
+        await consumer.stop()
+
+
+def worker(bootstrap: str, prefix: str, data: Path, tmp: Path, run: int) -> float:
+    """A replay worker with a fresh app id from offset 0 until the watermarks are final."""
+    marks, valid = expected_watermarks(data, Settings())
+    port = free_port()
+    env = _env(bootstrap, prefix, CXPULSE_APP_ID=f"bench-{run}-{time.time_ns()}",
+               CXPULSE_CLOCK="replay", CXPULSE_METRICS_PORT=str(port),
+               CXPULSE_WEB_PORT=str(free_port()), CXPULSE_DATA_DIR=str(tmp / f"worker-{run}"))
+    log = (tmp / f"worker-{run}.log").open("wb")
+    proc = subprocess.Popen([sys.executable, "-m", "cxpulse.cli", "worker"], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/metrics"
+    try:
+        first = None
+        last, last_change = -1.0, time.monotonic()
+        with tqdm(total=valid, unit=" events", desc="worker", file=sys.stderr) as bar:
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"the worker exited; see {log.name}")
+                if time.monotonic() - last_change > 300:
+                    raise RuntimeError(f"the worker made no progress for 300 s; see {log.name}")
+                try:
+                    samples = {(n, frozenset(labels)): v for (n, labels), v in scrape(url).items()}
+                except OSError:
+                    time.sleep(0.2)
+                    continue
+                count = total(samples, "cx_events_total")
+                if count != last:
+                    last, last_change = count, time.monotonic()
+                if count and first is None:
+                    first = time.perf_counter() - 0.2  # the first scrape with events
+                bar.update(int(count) - bar.n)
+                done = all(samples.get(("cx_watermark_seconds", frozenset({("topic", t)}))) == m
+                           for t, m in marks.items())
+                if done and count >= valid:
+                    assert first is not None
+                    return count / (time.perf_counter() - first)
+                time.sleep(0.2)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+        log.close()
