@@ -1,0 +1,25 @@
+"""The benchmark runs end to end at a tiny size and produces its numbers and picture."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import main
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_bench_produces_numbers_and_a_plot(tmp_path: Path) -> None:
+    assert main(["--events", "1500", "--repeat", "1", "--latency-seconds", "4",
+                 "--memory-items", "5000", "--out", str(tmp_path)]) == 0
+    table = (tmp_path / "results.md").read_text()
+    for measure in ("baseline", "cxpulse worker", "ratio", "latency p50", "latency p99",
+                    "open tickets", "daily users"):
+        assert measure in table, table
+    ratio = float(re.search(r"ratio worker / baseline \| ([\d.]+)", table).group(1))  # type: ignore[union-attr]
+    assert 0 < ratio
+    png = (tmp_path / "results.png").read_bytes()
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
