@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import Env, Worker
+from tests.integration.conftest import Env, Worker, free_port
 from tests.integration.test_families_end_to_end import SERIES, _publish
 from tests.support import mixed_scenario
 from tests.support.expected import expected_metrics
@@ -50,3 +50,28 @@ def test_ten_sigkills_during_a_replay_change_nothing(
         print(f"kill {kill + 1}: after {progress:.0f} events of this process", flush=True)
         worker = start_worker(cx_env)
     worker.wait_for(lambda m: not mismatches(only(m, GAUGES), expected), timeout=300)
+
+
+def test_a_worker_killed_mid_stream_hands_its_partitions_over_exactly(
+        cx_env: Env, start_worker: Callable[[Env], Worker], tmp_path: Path) -> None:
+    seed = int(os.environ.get("CXPULSE_CHAOS_SEED", random.randrange(2**32)))
+    print(f"chaos seed {seed} (CXPULSE_CHAOS_SEED={seed} replays this run)")
+    rng = random.Random(seed)
+    scenario = mixed_scenario.build(seed=seed % 1000, hours=2.0, rate=120.0)
+    expected = only(expected_metrics(scenario), GAUGES)
+    second = Env({**cx_env.vars, "CXPULSE_METRICS_PORT": str(free_port()),
+                  "CXPULSE_WEB_PORT": str(free_port()),
+                  "CXPULSE_DATA_DIR": str(tmp_path / "worker-2")})
+    doomed, survivor = start_worker(cx_env), start_worker(second)
+    for w in (doomed, survivor):
+        w.wait_for(lambda m: True, timeout=120)
+    time.sleep(15)  # both in the group before the events arrive
+    _publish(cx_env, scenario, tmp_path)
+
+    doomed.wait_for(lambda m: sum(v for (n, _), v in m.items() if n == "cx_events_total") > 0,
+                    timeout=180)
+    time.sleep(rng.uniform(0.0, 3.0))
+    doomed.kill()
+    # The survivor takes the partitions and their tables over after the session
+    # timeout and ends with every number of a single uninterrupted worker.
+    survivor.wait_for(lambda m: not mismatches(only(m, GAUGES), expected), timeout=300)
