@@ -60,7 +60,7 @@ def markdown(r: Results) -> str:
         f"| baseline: aiokafka consumer + orjson (median of {len(r.baseline)}) "
         f"| {base:,.0f} events/s |",
         f"| cxpulse worker, replay (median of {len(r.worker)}) | {work:,.0f} events/s |",
-        f"| ratio worker / baseline | {r.ratio:.3f} |",
+        f"| ratio worker / baseline | {r.ratio:.4f} |",
     ]
     if r.latency_ms:
         lines += [
