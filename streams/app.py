@@ -3,14 +3,8 @@
 from __future__ import annotations
 
 import faust
-from faust.transport.producer import ProducerBuffer
 
 from cxpulse.config import Settings
-
-# Table writes wait in Faust's producer buffer; at its default of 100 messages the
-# stream stops to flush after every ~30 events (3 changelog records each). A larger
-# buffer lets aiokafka batch them (measured in docs/performance.md).
-ProducerBuffer.max_messages = 2000
 
 
 def create_app(settings: Settings) -> faust.App:
