@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint unit integration clean
+.PHONY: demo test lint unit integration bench-smoke clean
 
 $(BIN)/cxpulse: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ unit: $(BIN)/cxpulse
 
 integration: $(BIN)/cxpulse
 	$(BIN)/python -m pytest tests/integration -q
+
+bench-smoke: $(BIN)/cxpulse
+	$(BIN)/python -m pytest tests/bench -q -m bench
 
 test: lint $(BIN)/cxpulse
 	$(BIN)/python -m pytest -q
