@@ -27,6 +27,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 
@@ -245,6 +246,22 @@ async def _topics_ready(admin: AIOKafkaAdminClient, wanted: Sequence[NewTopic]) 
     return False  # their leaders show in a later metadata answer
 
 
+async def _warm_up_groups(bootstrap: str, topic: str) -> None:
+    """Have a fresh broker elect its group coordinator now (it creates
+    ``__consumer_offsets`` on the first group): the first worker otherwise joins
+    through "coordinator not available" churn, and a worker starting then was seen
+    to stall in CI."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id="cxpulse-warm-up",
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not consumer.assignment() and time.monotonic() < deadline:
+            await consumer.getmany(timeout_ms=500)
+    finally:
+        await consumer.stop()
+
+
 async def _wait_ready(bootstrap: str, wanted: Sequence[NewTopic], proc: subprocess.Popen[bytes],
                       log: Path, log_start: int, stop: _StopRequest) -> bool:
     """Wait until the broker answers and the wanted topics have leaders; False on stop."""
@@ -330,6 +347,8 @@ def run_broker(port: int, data_dir: Path, topics: Sequence[str], partitions: int
             with _quiet_aiokafka():
                 ready = asyncio.run(_wait_ready(f"127.0.0.1:{port}", wanted, proc, log,
                                                 log_start, stop))
+                if ready and wanted:
+                    asyncio.run(_warm_up_groups(f"127.0.0.1:{port}", wanted[0].name))
             if ready and on_ready is not None:
                 on_ready()
             while not stop.requested and proc.poll() is None:
