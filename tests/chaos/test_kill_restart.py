@@ -33,7 +33,8 @@ def test_ten_sigkills_during_a_replay_change_nothing(
     seed = int(os.environ.get("CXPULSE_CHAOS_SEED", random.randrange(2**32)))
     print(f"chaos seed {seed} (CXPULSE_CHAOS_SEED={seed} replays this run)")
     rng = random.Random(seed)
-    scenario = mixed_scenario.build(seed=seed % 1000, hours=2.0, rate=120.0)
+    # Big enough (~17k events) that ten short lives never get to its end.
+    scenario = mixed_scenario.build(seed=seed % 1000, hours=4.0, rate=150.0)
     expected = only(expected_metrics(scenario), GAUGES)
     _publish(cx_env, scenario, tmp_path)
 
@@ -44,10 +45,13 @@ def test_ten_sigkills_during_a_replay_change_nothing(
     for kill in range(KILLS):
         # Kill while it works: once it has counted events, at a random moment after.
         worker.wait_for(lambda m: counted(m) > 0, timeout=180)
-        time.sleep(rng.uniform(0.0, 2.5))
-        progress = counted(worker.scrape())
+        time.sleep(rng.uniform(0.0, 2.0))
+        samples = worker.scrape()
+        if not mismatches(only(samples, GAUGES), expected):
+            break  # already at the end: nothing left to interrupt
         worker.kill()
-        print(f"kill {kill + 1}: after {progress:.0f} events of this process", flush=True)
+        print(f"kill {kill + 1}: after {counted(samples):.0f} events of this process",
+              flush=True)
         worker = start_worker(cx_env)
     worker.wait_for(lambda m: not mismatches(only(m, GAUGES), expected), timeout=300)
 
