@@ -10,9 +10,22 @@ from agents.team_quantiles import TeamQuantileAgent
 from cxpulse.config import Settings
 from cxpulse.core.admission import IngestStats
 from cxpulse.core.history_family import HistoryFamily
+from cxpulse.core.ticket_family import TicketFamily
 from streams.app import json_table_schema
 from streams.deadletter import DeadLetters
 from streams.ingest import TopicIngest
+
+
+async def process(stream: Any, family: TicketFamily | HistoryFamily, ingest: TopicIngest,
+                  team: TeamQuantileAgent, name: str) -> None:
+    """Every agent's loop: the family's pure pipeline, dead letters, team samples."""
+    async for event in stream.events():
+        message = event.message
+        rejection = family.handle(message.value, message.partition)
+        if rejection is not None:
+            await ingest.deadletters.send(message, rejection.reason)
+        if family.outbox:
+            await team.send(name, family.outbox)
 
 
 class HistoryAgent:
@@ -41,13 +54,7 @@ class HistoryAgent:
         raise NotImplementedError
 
     async def _process(self, stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            rejection = self.family.handle(message.value, message.partition)
-            if rejection is not None:
-                await self.ingest.deadletters.send(message, rejection.reason)
-            if self.family.outbox:
-                await self.team.send(self.name, self.family.outbox)
+        await process(stream, self.family, self.ingest, self.team, self.name)
 
     async def _tick(self) -> None:
         if self.settings.clock == "live":

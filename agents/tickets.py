@@ -7,6 +7,7 @@ from typing import Any
 
 import faust
 
+from agents.history import process
 from agents.team_quantiles import TeamQuantileAgent
 from cxpulse.config import Settings
 from cxpulse.core.admission import IngestStats
@@ -35,13 +36,7 @@ class TicketAgent:
         histories.on_recover(self._rebuild)
 
     async def _process(self, stream: Any) -> None:
-        async for event in stream.events():
-            message = event.message
-            rejection = self.family.handle(message.value, message.partition)
-            if rejection is not None:
-                await self.ingest.deadletters.send(message, rejection.reason)
-            if self.family.outbox:
-                await self.team.send("tickets", self.family.outbox)
+        await process(stream, self.family, self.ingest, self.team, "tickets")
 
     async def _tick(self) -> None:
         if self.settings.clock == "live":

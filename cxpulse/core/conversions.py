@@ -11,13 +11,14 @@ from typing import Any
 
 from cxpulse.core.dimensions import source_label
 from cxpulse.core.facts import Fact, micro
+from cxpulse.core.history_family import NoGauges
 from cxpulse.core.windows import bucket
 from schemas.events import Event
 
 N_CONVERSIONS, N_VALUE = 0, 1
 
 
-class ConversionArithmetic:
+class ConversionArithmetic(NoGauges):
     n_sums = 2
     n_sketches = 0
 
@@ -30,9 +31,3 @@ class ConversionArithmetic:
         t, _, _, source, value = history[0]
         b = bucket(t)
         return [(b, (source,), N_CONVERSIONS, 1), (b, (source,), N_VALUE, value)]
-
-    def track(self, key: str, history: list[list[Any]] | None) -> None:
-        pass
-
-    def clear(self) -> None:
-        pass

@@ -11,13 +11,14 @@ from typing import Any
 
 from cxpulse.core.dimensions import source_label
 from cxpulse.core.facts import Fact, micro
+from cxpulse.core.history_family import NoGauges
 from cxpulse.core.windows import bucket
 from schemas.events import Event
 
 N_AMOUNT, N_CLICKS = 0, 1
 
 
-class CostArithmetic:
+class CostArithmetic(NoGauges):
     n_sums = 2
     n_sketches = 0
 
@@ -32,9 +33,3 @@ class CostArithmetic:
         b = bucket(t)
         labels = (kind, source)
         return [(b, labels, N_AMOUNT, amount), (b, labels, N_CLICKS, clicks)]
-
-    def track(self, key: str, history: list[list[Any]] | None) -> None:
-        pass
-
-    def clear(self) -> None:
-        pass

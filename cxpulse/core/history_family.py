@@ -43,6 +43,16 @@ class Arithmetic(Protocol):
         """Forget every tracked entity (before a rebuild)."""
 
 
+class NoGauges:
+    """For families whose instant gauges need nothing per entity."""
+
+    def track(self, key: str, history: History | None) -> None:
+        """Nothing to keep."""
+
+    def clear(self) -> None:
+        """Nothing to forget."""
+
+
 def add_to_history(history: History, entry: list[Any]) -> bool:
     """Insert ``entry`` in order; False (and no change) when its id is already there."""
     if any(e[2] == entry[2] for e in history):

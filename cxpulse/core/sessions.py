@@ -12,6 +12,7 @@ from typing import Any
 
 from cxpulse.core.dimensions import source_label
 from cxpulse.core.facts import Fact
+from cxpulse.core.history_family import NoGauges
 from cxpulse.core.windows import bucket
 from schemas.events import Event
 
@@ -21,7 +22,7 @@ N_STARTED, N_PAGES, N_ENDED, N_BOUNCED = 0, 1, 2, 3
 DURATION = 4
 
 
-class SessionArithmetic:
+class SessionArithmetic(NoGauges):
     """Entries and facts of ``cx.sessions`` (distinct users: :mod:`active_users`)."""
 
     n_sums = 4
@@ -50,9 +51,3 @@ class SessionArithmetic:
             if len(pages) <= 1:
                 facts.append((b, labels, N_BOUNCED, 1))
         return facts
-
-    def track(self, key: str, history: list[list[Any]] | None) -> None:
-        """No instant gauge depends on a single session."""
-
-    def clear(self) -> None:
-        pass

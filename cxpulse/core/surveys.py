@@ -11,13 +11,14 @@ from typing import Any
 
 from cxpulse.core.dimensions import channel_label
 from cxpulse.core.facts import Fact
+from cxpulse.core.history_family import NoGauges
 from cxpulse.core.windows import bucket
 from schemas.events import Event
 
 N_ANSWERS, N_SCORE, N_PROMOTERS, N_DETRACTORS, N_SATISFIED = 0, 1, 2, 3, 4
 
 
-class SurveyArithmetic:
+class SurveyArithmetic(NoGauges):
     n_sums = 5
     n_sketches = 0
 
@@ -38,9 +39,3 @@ class SurveyArithmetic:
         elif survey == "csat" and score >= 4:
             facts.append((b, labels, N_SATISFIED, 1))
         return facts
-
-    def track(self, key: str, history: list[list[Any]] | None) -> None:
-        pass
-
-    def clear(self) -> None:
-        pass

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
+
+from tests.support.tools import require
 
 PROMETHEUS = Path(__file__).resolve().parents[2] / "deploy" / "prometheus"
 
 
-def promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("promtool is missing: apt-get install prometheus (.ci/run does)")
-        pytest.skip("promtool is not installed (Debian package prometheus)")
-    return found
-
-
 def run(*args: str, cwd: Path = PROMETHEUS) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([promtool(), *args], cwd=cwd, text=True, capture_output=True,
-                          timeout=300, check=False)
+    return subprocess.run([require("promtool", "prometheus"), *args], cwd=cwd, text=True,
+                          capture_output=True, timeout=300, check=False)
 
 
 def test_rules_are_valid() -> None:

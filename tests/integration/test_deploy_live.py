@@ -10,8 +10,6 @@ group must be healthy.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import time
 import urllib.parse
@@ -26,20 +24,12 @@ import yaml
 from tests.integration.conftest import Env, Worker, free_port
 from tests.integration.test_families_end_to_end import _caught_up, _publish
 from tests.support import mixed_scenario
+from tests.support.tools import require
 
 pytestmark = pytest.mark.integration
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 VARIABLES = {"$window": "24h", "$channel": ".*", "$priority": ".*", "$source": ".*"}
-
-
-def _prometheus_binary() -> str:
-    found = shutil.which("prometheus")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("prometheus is missing: apt-get install prometheus (.ci/run does)")
-        pytest.skip("prometheus is not installed (Debian package prometheus)")
-    return found
 
 
 def _query(base: str, expr: str) -> dict[str, Any]:
@@ -85,7 +75,8 @@ def prometheus(tmp_path: Path, cx_env: Env) -> Iterator[str]:
     }
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
     log = (tmp_path / "prometheus.log").open("wb")
-    proc = subprocess.Popen([_prometheus_binary(), f"--config.file={tmp_path}/prometheus.yml",
+    binary = require("prometheus", "prometheus")
+    proc = subprocess.Popen([binary, f"--config.file={tmp_path}/prometheus.yml",
                              f"--storage.tsdb.path={tmp_path}/tsdb",
                              f"--web.listen-address=127.0.0.1:{port}"],
                             stdout=log, stderr=subprocess.STDOUT)

@@ -7,8 +7,6 @@ here from a scrape of ``/metrics``. A screenshot is saved for the README.
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,6 +23,7 @@ from tests.support import mixed_scenario
 from tests.support.mixed_scenario import key_for
 from tests.support.prom import SampleKey
 from tests.support.scenario import END, PARTITIONS, ev
+from tests.support.tools import require
 
 pytestmark = pytest.mark.integration
 
@@ -65,12 +64,8 @@ def expected_tiles(m: dict[SampleKey, float]) -> dict[str, float]:
 
 @pytest.fixture
 def browser() -> Iterator[webdriver.Chrome]:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    if chromium is None or driver is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium/chromedriver missing: apt-get install chromium "
-                        "chromium-driver (.ci/run does)")
-        pytest.skip("Debian's chromium and chromium-driver are not installed")
+    chromium = require("chromium", "chromium")
+    driver = require("chromedriver", "chromium-driver")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,760"):
