@@ -115,16 +115,33 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _write_config(data_dir: Path, port: int, partitions: int) -> Path:
+def _write_config(data_dir: Path, port: int, partitions: int,
+                  sasl: tuple[int, str, str] | None = None) -> Path:
+    """``sasl``: (port, user, password) of an extra SASL_PLAINTEXT/PLAIN listener."""
+    listeners = [f"PLAINTEXT://127.0.0.1:{port}"]
+    protocols = ["PLAINTEXT:PLAINTEXT", "CONTROLLER:PLAINTEXT"]
+    sasl_lines: list[str] = []
+    if sasl is not None:
+        sasl_port, user, password = sasl
+        listeners.append(f"SASL_PLAINTEXT://127.0.0.1:{sasl_port}")
+        protocols.append("SASL_PLAINTEXT:SASL_PLAINTEXT")
+        sasl_lines = [
+            "sasl.enabled.mechanisms=PLAIN",
+            "listener.name.sasl_plaintext.plain.sasl.jaas.config="
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f'user_{user}="{password}";',
+        ]
     props = data_dir / "server.properties"
     props.write_text("\n".join([
         "process.roles=broker,controller",
         "node.id=1",
         f"controller.quorum.voters=1@127.0.0.1:{port + 1}",
-        f"listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{port + 1}",
-        f"advertised.listeners=PLAINTEXT://127.0.0.1:{port}",
+        f"listeners={','.join(listeners)},CONTROLLER://127.0.0.1:{port + 1}",
+        f"advertised.listeners={','.join(listeners)}",
         "controller.listener.names=CONTROLLER",
-        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "inter.broker.listener.name=PLAINTEXT",
+        f"listener.security.protocol.map={','.join(protocols)}",
+        *sasl_lines,
         f"log.dirs={data_dir / 'logs'}",
         f"num.partitions={partitions}",
         "auto.create.topics.enable=true",
@@ -306,23 +323,26 @@ def _status(returncode: int) -> int:
 
 def run_broker(port: int, data_dir: Path, topics: Sequence[str], partitions: int = 6,
                on_ready: Callable[[], None] | None = None,
-               compacted: Sequence[str] = ()) -> int:
+               compacted: Sequence[str] = (),
+               sasl: tuple[int, str, str] | None = None) -> int:
     """Run the broker until SIGTERM/SIGINT or until it dies; return its exit status.
 
     ``topics`` are created as they are, ``compacted`` (table changelogs) with
     ``cleanup.policy=compact``, all with ``partitions`` partitions; topics that exist
-    already are left alone. ``on_ready`` is called once they all have leaders.
+    already are left alone. ``sasl`` = (port, user, password) adds a SASL_PLAINTEXT
+    listener with that one PLAIN user, to try Kafka authentication locally.
+    ``on_ready`` is called once they all have leaders.
     Returns 0 after a clean stop on SIGTERM/SIGINT. Call it from the main thread.
     """
     java = _require("java", JAVA_HINT)
-    for p in (port, port + 1):
+    for p in (port, port + 1, *([sasl[0]] if sasl else [])):
         if not _port_free(p):
             raise BrokerError(f"port {p} on 127.0.0.1 is in use: stop what holds it or pass "
                               "another --port (the controller uses --port + 1)")
     jars = fetch_jars()
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    props = _write_config(data_dir, port, partitions)
+    props = _write_config(data_dir, port, partitions, sasl)
     _format_storage(java, jars, data_dir, props)
     wanted = [NewTopic(t, partitions, 1) for t in topics] + [
         NewTopic(t, partitions, 1, topic_configs={"cleanup.policy": "compact"})

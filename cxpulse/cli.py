@@ -52,8 +52,15 @@ def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
     changelogs = [table.changelog_topic.get_topic_name()
                   for table in build_app(settings).tables.values()
                   if table.partitions == settings.partitions]
+    sasl = None
+    if args.sasl_port is not None:
+        user, _, password = (args.sasl_user or "").partition(":")
+        if not user or not password:
+            raise ConfigError("bad option --sasl-user: expected NAME:PASSWORD with --sasl-port")
+        sasl = (args.sasl_port, user, password)
     return run_broker(args.port, Path(args.data_dir), all_topics(settings.topic_prefix),
-                      partitions=settings.partitions, on_ready=ready, compacted=changelogs)
+                      partitions=settings.partitions, on_ready=ready, compacted=changelogs,
+                      sasl=sasl)
 
 
 def cmd_publish(settings: Settings, args: argparse.Namespace) -> int:
@@ -115,6 +122,8 @@ def parser() -> argparse.ArgumentParser:
     b = sub.add_parser("broker", help="run a local single-node Kafka broker (KRaft)")
     b.add_argument("--port", type=int, default=9092)
     b.add_argument("--data-dir", default="var/broker")
+    b.add_argument("--sasl-port", type=int, help="also listen with SASL_PLAINTEXT (PLAIN) here")
+    b.add_argument("--sasl-user", help="NAME:PASSWORD of the one SASL user (with --sasl-port)")
 
     pub = sub.add_parser("publish", help="publish a JSONL file of CloudEvents")
     pub.add_argument("file")

@@ -18,6 +18,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cxpulse.core.contacts import ContactTargets
 from cxpulse.core.tickets import SlaTargets
+from cxpulse.security import (
+    KafkaSecurity,
+    MetricsSecurity,
+    SecurityError,
+    load_kafka_security,
+    load_metrics_security,
+)
 
 T = TypeVar("T")
 
@@ -46,9 +53,13 @@ class Settings:
     sla: SlaTargets = field(default_factory=SlaTargets)
     dedupe_horizon: float = 3600.0
     ticket_retention: float = 7 * 86400.0
+    ticket_max_open_age: float = 90 * 86400.0
+    """How long a ticket that never closes is kept after its last event."""
     contacts: ContactTargets = field(default_factory=ContactTargets)
     history_retention: float = 25 * 3600.0
     """How long contact and session histories outlive their last event."""
+    kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
+    metrics_security: MetricsSecurity = field(default_factory=MetricsSecurity)
 
     def topic(self, name: str) -> str:
         """The real Kafka topic for a default topic name such as ``cx.tickets``."""
@@ -183,6 +194,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if history_retention < 25 * 3600:
         raise ConfigError("bad setting history.retention in CXPULSE_CONFIG: "
                           "must be at least 25h (the longest window plus a margin)")
+    max_open_age = _duration_setting(doc, "tickets", "max_open_age", d.ticket_max_open_age)
+    if max_open_age < retention:
+        raise ConfigError("bad setting tickets.max_open_age in CXPULSE_CONFIG: "
+                          "must be at least tickets.retention")
+    try:
+        kafka_security, metrics_security = load_kafka_security(env), load_metrics_security(env)
+    except SecurityError as exc:
+        raise ConfigError(str(exc)) from None
     contacts = ContactTargets(
         short_abandon=_duration_setting(doc, "contacts", "short_abandon",
                                         d.contacts.short_abandon),
@@ -204,6 +223,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sla=sla,
         dedupe_horizon=_duration_setting(doc, "dedupe", "horizon", d.dedupe_horizon),
         ticket_retention=retention,
+        ticket_max_open_age=max_open_age,
         contacts=contacts,
         history_retention=history_retention,
+        kafka_security=kafka_security,
+        metrics_security=metrics_security,
     )

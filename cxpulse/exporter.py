@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -34,6 +35,7 @@ from cxpulse.core.tickets import (
     BucketTotals,
     TicketIndex,
 )
+from cxpulse.security import MetricsSecurity
 
 QUANTILES = (0.5, 0.9, 0.99)
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -230,16 +232,26 @@ def _live_page_routes() -> list[web.RouteDef]:
     return routes
 
 
-async def start_metrics_server(registry: CollectorRegistry, host: str, port: int) -> web.AppRunner:
-    """Serve ``/metrics`` and the live page from the running event loop."""
+async def start_metrics_server(registry: CollectorRegistry, host: str, port: int,
+                               security: MetricsSecurity | None = None) -> web.AppRunner:
+    """Serve ``/metrics`` and the live page (over TLS, behind basic auth, if configured)."""
+    security = security or MetricsSecurity()
+
+    @web.middleware
+    async def basic_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if not security.authorized(request.headers.get("Authorization")):
+            return web.Response(status=401, text="authentication required\n",
+                                headers={"WWW-Authenticate": 'Basic realm="cxpulse"'})
+        response: web.StreamResponse = await handler(request)
+        return response
 
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE})
 
-    app = web.Application()
+    app = web.Application(middlewares=[basic_auth])
     app.router.add_get("/metrics", metrics)
     app.router.add_routes(_live_page_routes())
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, host, port).start()
+    await web.TCPSite(runner, host, port, ssl_context=security.ssl_context()).start()
     return runner

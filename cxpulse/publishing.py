@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import socket
 import sys
 import time
 from collections.abc import Iterable
@@ -60,7 +61,8 @@ def route(line: bytes, settings: Settings) -> Routed | str:
 
 def _producer(settings: Settings) -> AIOKafkaProducer:
     return AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
-                            linger_ms=20, max_batch_size=256 * 1024, enable_idempotence=True)
+                            linger_ms=20, max_batch_size=256 * 1024, enable_idempotence=True,
+                            **settings.kafka_security.aiokafka_kwargs())
 
 
 async def _start(producer: AIOKafkaProducer, settings: Settings) -> None:
@@ -69,9 +71,25 @@ async def _start(producer: AIOKafkaProducer, settings: Settings) -> None:
         await producer.start()
     except KafkaConnectionError:
         await producer.stop()
-        raise ConfigError(f"cannot reach Kafka at CXPULSE_KAFKA_BOOTSTRAP="
-                          f"{settings.kafka_bootstrap}: start a broker (cxpulse broker) or fix "
-                          "the address") from None
+        if not _any_server_listens(settings.kafka_bootstrap):
+            raise ConfigError(f"cannot reach Kafka at CXPULSE_KAFKA_BOOTSTRAP="
+                              f"{settings.kafka_bootstrap}: start a broker (cxpulse broker) or "
+                              "fix the address") from None
+        # aiokafka reports a failed SASL or TLS handshake as a failed bootstrap.
+        raise ConfigError(f"cannot authenticate to Kafka at CXPULSE_KAFKA_BOOTSTRAP="
+                          f"{settings.kafka_bootstrap}: it accepts connections but not this "
+                          "client; check CXPULSE_KAFKA_SECURITY_PROTOCOL, the SASL user and "
+                          "password and the TLS files") from None
+
+
+def _any_server_listens(bootstrap: str) -> bool:
+    for host, _, port in (s.strip().rpartition(":") for s in bootstrap.split(",")):
+        try:
+            socket.create_connection((host, int(port)), timeout=2).close()
+            return True
+        except OSError:
+            pass
+    return False
 
 
 async def _send_all(producer: AIOKafkaProducer, messages: Iterable[Routed]) -> int:

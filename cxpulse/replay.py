@@ -54,7 +54,8 @@ def expected_watermarks(path: Path, settings: Settings) -> tuple[dict[str, float
 
 
 async def _create_topics(settings: Settings) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
+                                **settings.kafka_security.aiokafka_kwargs())
     await admin.start()
     try:
         await admin.create_topics([NewTopic(t, settings.partitions, 1)

@@ -48,7 +48,8 @@ def build_app(settings: Settings) -> faust.App:
     ])
 
     async def serve_metrics() -> None:
-        await start_metrics_server(registry, settings.metrics_host, settings.metrics_port)
+        await start_metrics_server(registry, settings.metrics_host, settings.metrics_port,
+                                   settings.metrics_security)
 
     app.task(serve_metrics)
     return app

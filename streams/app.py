@@ -16,6 +16,7 @@ def create_app(settings: Settings) -> faust.App:
     return faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
+        broker_credentials=settings.kafka_security.faust_credentials(),
         store="memory://",
         datadir=str(settings.data_dir),
         topic_partitions=settings.partitions,

@@ -25,6 +25,8 @@ from streams.topics import all_topics
 from tests.support.prom import SampleKey, scrape
 
 BROKER_START_TIMEOUT = 600.0  # the first run downloads the jars
+SASL_USER, SASL_PASSWORD = "cxpulse", "test-secret"
+"""The one user of the test broker's SASL_PLAINTEXT listener (at the broker port + 2)."""
 
 
 def free_port(count: int = 1) -> int:
@@ -56,10 +58,15 @@ def cxpulse(*args: str) -> list[str]:
 
 @pytest.fixture(scope="session")
 def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Bootstrap address of a broker started with ``cxpulse broker``."""
-    port = free_port(2)
+    """Bootstrap address of a broker started with ``cxpulse broker``.
+
+    It also listens with SASL_PLAINTEXT at its port + 2 (see :func:`sasl_broker`).
+    """
+    port = free_port(3)
     data_dir = tmp_path_factory.mktemp("broker")
-    proc = subprocess.Popen(cxpulse("broker", "--port", str(port), "--data-dir", str(data_dir)),
+    proc = subprocess.Popen(cxpulse("broker", "--port", str(port), "--data-dir", str(data_dir),
+                                    "--sasl-port", str(port + 2),
+                                    "--sasl-user", f"{SASL_USER}:{SASL_PASSWORD}"),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     seen: list[str] = []
@@ -83,6 +90,13 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@pytest.fixture(scope="session")
+def sasl_broker(broker: str) -> str:
+    """The same broker's SASL_PLAINTEXT listener (user :data:`SASL_USER`)."""
+    host, _, port = broker.rpartition(":")
+    return f"{host}:{int(port) + 2}"
 
 
 async def _create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
