@@ -30,7 +30,7 @@ class TicketAgent:
         histories = app.Table("ticket-histories", partitions=settings.partitions,
                               schema=json_table_schema())
         self.family = TicketFamily(self.ingest.admission, histories, settings.sla,
-                                   settings.ticket_retention)
+                                   settings.ticket_retention, settings.ticket_max_open_age)
         app.agent(self.ingest.topic, name="tickets")(self._process)
         app.timer(1.0)(self._tick)
         histories.on_recover(self._rebuild)

@@ -7,7 +7,8 @@ Reasons are short and machine-readable, so the dead-letter topic and the
 ``unknown_type``, ``unexpected_type`` (a known type on another family's topic),
 ``too_large`` (over :data:`MAX_BYTES`), ``future_time`` (more than
 :data:`MAX_AHEAD` after the wall clock: one event from the year 3000 must not move
-"now"). Deep nesting, numbers beyond 64 bits, NaN/Infinity and non-UTF-8 bytes are
+"now"); admission adds ``reused_id`` (an id seen with another payload within the
+dedupe horizon). Deep nesting, numbers beyond 64 bits, NaN/Infinity and non-UTF-8 bytes are
 not JSON orjson accepts: ``invalid_json``.
 The exported label keeps only the part before ``:``; the full reason goes into
 the dead-letter headers.

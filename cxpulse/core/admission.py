@@ -1,18 +1,22 @@
 """Admission of one topic's messages, as pure logic over injected mappings.
 
-decode -> reject the bad -> drop duplicates within the dedupe horizon -> advance
-the watermark -> flag late events. The mappings are Faust tables in a worker
+decode -> reject the bad -> recognise duplicates within the dedupe horizon (an id
+reused with another payload is rejected as ``reused_id``) -> advance the watermark
+-> flag late events. The mappings are Faust tables in a worker
 (changelog-backed, so a restarted worker knows the ids and watermarks again) and
 plain dicts in tests and replays.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections import Counter
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.watermark import Watermark
@@ -32,6 +36,12 @@ class IngestStats:
     late: Counter[str] = field(default_factory=Counter)
 
 
+def payload_digest(event: Event) -> str:
+    """Tells a redelivery (same digest) from an id reused for another event."""
+    body = orjson.dumps([event.type, event.time, event.data], option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(body, digest_size=8).hexdigest()
+
+
 class Admission:
     """One topic's gate. ``topic`` is the default name (``cx.tickets``), used as label."""
 
@@ -41,7 +51,7 @@ class Admission:
         self.topic = topic
         self.stats = stats
         self.seen = seen
-        """event id -> [event time, partition]."""
+        """event id -> [event time, partition, payload digest]."""
         self.marks = marks
         """str(partition) -> largest event time seen there."""
         self.replay_clock = replay_clock
@@ -59,17 +69,24 @@ class Admission:
         A duplicate (its id seen within the horizon) is counted as such but still
         returned: the families' histories are keyed by event id, so applying it again
         changes nothing, and if a crash lost the history write while the dedupe-id
-        write reached its changelog, the redelivered event is not lost.
+        write reached its changelog, the redelivered event is not lost. An id seen
+        with another payload is rejected (``reused_id``): the first payload stands and
+        the second goes to the dead-letter topic, so nothing is lost silently.
         """
         result = decode(raw, self.topic, now=time.time())
         if isinstance(result, Rejection):
             self.stats.rejected[(self.topic, result.kind)] += 1
             return result
-        if result.id in self.seen:
+        digest = payload_digest(result)
+        entry = self.seen.get(result.id)
+        if entry is not None:
+            if len(entry) > 2 and entry[2] != digest:  # older entries: no digest
+                self.stats.rejected[(self.topic, "reused_id")] += 1
+                return Rejection("reused_id")
             self.stats.duplicate[self.topic] += 1
             return result
         now_before = self.now()
-        self.seen[result.id] = [result.time, partition]
+        self.seen[result.id] = [result.time, partition, digest]
         self._expiry.push(partition, result.time + self.horizon, result.id)
         if self.watermark.observe(partition, result.time):
             self.marks[str(partition)] = result.time
@@ -95,6 +112,6 @@ class Admission:
             if int(key) in partitions:
                 self.watermark.observe(int(key), value)
         self._expiry.clear()
-        for event_id, (t, partition) in self.seen.items():
+        for event_id, (t, partition, *_) in self.seen.items():
             if partition in partitions:
                 self._expiry.push(partition, t + self.horizon, event_id)

@@ -3,6 +3,11 @@
 A worker gives it Faust tables; tests and replays give it dicts. Per ticket the
 ``histories`` mapping keeps ``{"p": partition, "h": history}``; the index is
 derived from it and rebuilt after every recovery.
+
+Expiry, in event time (by the watermark): a ticket resolved for good (or never
+opened) is forgotten ``retention`` after its last event; one still open (it never
+closed), ``max_open_age`` after its last event, so state stays bounded whatever
+upstream forgets to send.
 """
 
 from __future__ import annotations
@@ -28,12 +33,16 @@ class TicketFamily:
     """Admission, histories and the index of ``cx.tickets``."""
 
     def __init__(self, admission: Admission, histories: MutableMapping[str, Any],
-                 targets: SlaTargets, retention: float) -> None:
+                 targets: SlaTargets, retention: float,
+                 max_open_age: float = 90 * 86400.0) -> None:
         self.admission = admission
         self.histories = histories
         self.retention = retention
+        self.max_open_age = max_open_age
         self.index = TicketIndex(targets)
         self._retention = ExpiryQueue()
+        self._due: dict[str, float] = {}
+        """ticket -> its earliest queued expiry (one live queue entry per ticket)."""
         self.outbox: list[tuple[str, list[list[Any]]]] = []
         """(ticket, its duration samples) to send to the team-quantile owner."""
 
@@ -70,36 +79,46 @@ class TicketFamily:
             self.outbox.append((ticket_id, after))
         self._schedule_expiry(partition, ticket_id, history, view)
 
+    def _keep_for(self, view: TicketView | None) -> float:
+        return self.retention if view is None or is_closed_for_good(view) else self.max_open_age
+
     def _schedule_expiry(self, partition: int, ticket_id: str, history: list[list[Any]],
                          view: TicketView | None) -> None:
-        if view is None or is_closed_for_good(view):
-            last = max(e[0] for e in history)
-            self._retention.push(partition, last + self.retention, ticket_id)
+        due = max(e[0] for e in history) + self._keep_for(view)
+        queued = self._due.get(ticket_id)
+        if queued is None or due < queued:  # a later due is found when the earlier pops
+            self._due[ticket_id] = due
+            self._retention.push(partition, due, ticket_id)
 
     def _expire(self, partition: int) -> None:
-        """Drop histories resolved (or never opened) for longer than the retention."""
+        """Drop histories idle for longer than their retention (see the module doc)."""
         self.admission.expire(partition)
         now = self.admission.watermark.value()
         if now is None:
             return
-        for ticket_id in self._retention.pop_due(partition, now):
+        for ticket_id in list(self._retention.pop_due(partition, now)):
+            if self._due.get(ticket_id, now) >= now:
+                continue  # superseded by an earlier entry that already ran
+            del self._due[ticket_id]
             record = self.histories.get(ticket_id)
             if record is None:
                 continue
             history = record["h"]
             view = view_of(history)
-            idle = max(e[0] for e in history) + self.retention < now
-            if idle and (view is None or is_closed_for_good(view)):
+            if max(e[0] for e in history) + self._keep_for(view) < now:
                 del self.histories[ticket_id]
                 if self.index.samples_of(ticket_id):
                     self.outbox.append((ticket_id, []))
                 self.index.remove(ticket_id)
+            else:  # news since it was queued: queue it at its real expiry
+                self._schedule_expiry(partition, ticket_id, history, view)
 
     def rebuild(self, partitions: set[int]) -> None:
         """After recovery: derive everything again from the recovered mappings."""
         self.admission.rebuild(partitions)
         self.index.clear()
         self._retention.clear()
+        self._due.clear()
         self.outbox.clear()
         now = self.admission.now()
         if now is not None:

@@ -46,7 +46,8 @@ class MixedPipeline:
                                             dedupe_horizon=settings.dedupe_horizon)
                            for topic in EVENT_TOPICS}
         self.tickets = TicketFamily(self.admissions["cx.tickets"], self.table("tickets"),
-                                    settings.sla, settings.ticket_retention)
+                                    settings.sla, settings.ticket_retention,
+                                    settings.ticket_max_open_age)
         self.sessions = SessionFamily(self.admissions["cx.sessions"], self.table("sessions"),
                                       self.table("users"), ZoneInfo(settings.timezone),
                                       settings.history_retention)

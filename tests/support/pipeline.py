@@ -32,7 +32,7 @@ class Pipeline:
     """Admission + ticket family over dicts, with the real collectors."""
 
     def __init__(self, targets: SlaTargets | None = None, retention: float = 7 * 86400.0,
-                 partitions: int = 6) -> None:
+                 partitions: int = 6, max_open_age: float = 90 * 86400.0) -> None:
         self.partitions = partitions
         self.stats = IngestStats()
         self.seen: dict[str, object] = {}
@@ -41,7 +41,7 @@ class Pipeline:
         self.admission = Admission("cx.tickets", self.stats, self.seen, self.marks,
                                    replay_clock=True, dedupe_horizon=3600.0)
         self.family = TicketFamily(self.admission, self.histories, targets or SlaTargets(),
-                                   retention)
+                                   retention, max_open_age)
         self.team_samples: dict[str, object] = {}
         self.team = TeamQuantiles(self.team_samples)
         self.registry = build_registry([IngestCollector(self.stats, [self.admission]),

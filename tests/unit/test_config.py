@@ -54,6 +54,7 @@ def test_bad_settings_name_themselves_in_one_line(env: dict[str, str], names: st
     ('[sla.first_response]\nurgent = "soon"\n', "sla.first_response.urgent"),
     ('[sla.resolution]\ncritical = "1h"\n', "sla.resolution.critical"),
     ('[tickets]\nretention = "2h"\n', "tickets.retention"),
+    ('[tickets]\nmax_open_age = "3d"\n', "tickets.max_open_age"),
     ("not toml [", "CXPULSE_CONFIG"),
 ])
 def test_bad_toml_values(tmp_path: Path, toml: str, names: str) -> None:

@@ -18,7 +18,8 @@ from tests.support.mixed import MixedPipeline
 from tests.support.scenario import ev
 
 KINDS = {"invalid_json", "not_an_object", "missing_field", "invalid_field", "out_of_range",
-         "invalid_time", "unknown_type", "unexpected_type", "too_large", "future_time"}
+         "invalid_time", "unknown_type", "unexpected_type", "too_large", "future_time",
+         "reused_id"}
 SEEDS = [orjson.dumps(e) for e in mixed_scenario.build(seed=2, hours=0.5, rate=60).valid]
 
 
@@ -60,7 +61,7 @@ def _mutate(rng: random.Random, raw: bytes) -> bytes:
         for key in ("channel", "source", "priority"):
             if key in doc["data"]:
                 doc["data"][key] = f"junk-{rng.randrange(10**6)}"
-    elif choice == 10:  # an id reused with another payload: the first one wins
+    elif choice == 10:  # an id reused with another payload: rejected, the first one stands
         doc["data"] = {**doc["data"], "reused": True}
     else:
         return raw  # redelivered as is
@@ -134,3 +135,22 @@ def test_one_event_from_the_year_3000_is_rejected_and_moves_nothing() -> None:
     ])
     assert reasons == ["future_time"]
     assert pipeline.samples()[("cx_watermark_seconds", (("topic", "cx.surveys"),))] == t
+
+
+def test_an_id_reused_with_another_payload_is_dead_lettered_and_the_first_stands() -> None:
+    pipeline = MixedPipeline(Settings(clock="replay"))
+    t = mixed_scenario.END - 600
+    first = orjson.dumps(ev("x", "ticket.opened", t, ticket_id="A", customer_id="C",
+                            channel="email", priority="high"))
+    reused = orjson.dumps(ev("x", "ticket.opened", t + 5, ticket_id="B", customer_id="C",
+                             channel="chat", priority="low"))
+    # The same event again, its keys in another order: a redelivery, not a reuse.
+    again = orjson.dumps(dict(reversed(list(orjson.loads(first).items()))))
+    assert pipeline.feed([first, reused, again]) == ["reused_id"]
+    samples = pipeline.samples()
+    open_ = {dict(labels)["channel"]: v for (name, labels), v in samples.items()
+             if name == "cx_tickets_open" and v}
+    assert open_ == {"email": 1}
+    assert samples[("cx_events_rejected_total",
+                    (("reason", "reused_id"), ("topic", "cx.tickets")))] == 1
+    assert samples[("cx_events_duplicate_total", (("topic", "cx.tickets"),))] == 1

@@ -129,6 +129,27 @@ def test_retention_forgets_resolved_tickets_only() -> None:
     assert p.samples()[("cx_tickets_open", (("channel", "email"), ("priority", "low")))] == 2
 
 
+def test_tickets_that_never_close_are_forgotten_after_max_open_age() -> None:
+    def opened(eid: str, tid: str, t: float) -> dict[str, Any]:
+        return ev(eid, "ticket.opened", t, ticket_id=tid, customer_id="C", channel="chat",
+                  priority="high")
+
+    p = Pipeline(partitions=1, retention=30 * H, max_open_age=100 * H)
+    p.feed(orjson.dumps(e) for e in [
+        opened("a", "QUIET", END - 200 * H),      # open, no news for 200 h: forgotten
+        opened("b", "BUSY", END - 200 * H),       # open, but news 50 h ago: kept
+        ev("c", "ticket.responded", END - 50 * H, ticket_id="BUSY", agent_id="A"),
+        opened("d", "BACK", END - 200 * H),       # resolved then reopened: open again
+        ev("e", "ticket.resolved", END - 199 * H, ticket_id="BACK", agent_id="A"),
+        ev("f", "ticket.reopened", END - 120 * H, ticket_id="BACK"),
+        opened("g", "DONE", END - 120 * H),       # resolved 110 h ago: past retention
+        ev("h", "ticket.resolved", END - 110 * H, ticket_id="DONE", agent_id="A"),
+        opened("i", "NOW", END),
+    ])
+    assert set(p.histories) == {"BUSY", "NOW"}
+    assert p.samples()[("cx_tickets_open", (("channel", "chat"), ("priority", "high")))] == 2
+
+
 # ---- shuffled arrival orders: every gauge equals the naive final-state computation
 
 
