@@ -21,6 +21,7 @@ from cxpulse.exporter import IngestCollector, TicketCollector, build_registry, s
 from cxpulse.family_collectors import FamilyCollector
 from streams.app import create_app
 from streams.deadletter import DeadLetters
+from streams.health import KafkaProbe
 from streams.topics import EVENT_TOPICS
 
 
@@ -39,7 +40,9 @@ def build_app(settings: Settings) -> faust.App:
     others = (contacts, sessions, conversions, surveys, costs)
     assert {tickets.ingest.name, *(a.ingest.name for a in others)} == set(EVENT_TOPICS)
     assert isinstance(sessions.family, SessionFamily)
+    probe = KafkaProbe(settings.kafka_bootstrap)
     registry = build_registry([
+        probe,
         IngestCollector(stats, [tickets.ingest.admission,
                                *(agent.ingest.admission for agent in others)]),
         TicketCollector(tickets.family.index, team.quantiles),
@@ -52,6 +55,7 @@ def build_app(settings: Settings) -> faust.App:
                                    settings.metrics_security)
 
     app.task(serve_metrics)
+    app.task(probe.run)
     return app
 
 
