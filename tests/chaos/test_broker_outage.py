@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from streams.topics import all_topics
+from tests.chaos.test_kill_restart import explain
 from tests.integration.conftest import Env, Worker, _create_topics, cxpulse, free_port
 from tests.integration.test_families_end_to_end import SERIES
 from tests.support import mixed_scenario
@@ -113,7 +114,8 @@ def test_a_sixty_second_broker_outage_mid_stream_changes_nothing(
     print(f"broker back after {time.monotonic() - stopped:.0f} s", flush=True)
 
     _publish(env, scenario.lines[half:], tmp_path / "second.jsonl")
-    final = worker.wait_for(lambda m: not mismatches(only(m, GAUGES), expected), timeout=300)
+    final = worker.wait_for(lambda m: not mismatches(only(m, GAUGES), expected), timeout=300,
+                            explain=explain(expected))
     assert _value(final, "cx_kafka_up") == 1
     assert _value(final, "cx_kafka_outages_total") == 1
     # Counters are exact too: the worker was never restarted, so nothing is counted twice.

@@ -28,6 +28,18 @@ GAUGES = tuple(s for s in SERIES if s != "cx_sla_breaches")
 KILLS = 10
 
 
+def explain(expected: dict[SampleKey, float]) -> Callable[[dict[SampleKey, float]], str]:
+    """What a failure report needs: how far the worker got, what still differs."""
+    def describe(samples: dict[SampleKey, float]) -> str:
+        counted = sum(v for (n, _), v in samples.items() if n == "cx_events_total")
+        marks = {dict(k[1]).get("topic"): v for k, v in samples.items()
+                 if k[0] == "cx_watermark_seconds"}
+        wrong = mismatches(only(samples, GAUGES), expected)
+        return (f"{counted:.0f} events counted by this process; watermarks {marks}; "
+                f"{len(wrong)} series differ, e.g.\n" + "\n".join(wrong[:15]))
+    return describe
+
+
 def test_ten_sigkills_during_a_replay_change_nothing(
         cx_env: Env, start_worker: Callable[[Env], Worker], tmp_path: Path) -> None:
     seed = int(os.environ.get("CXPULSE_CHAOS_SEED", random.randrange(2**32)))
@@ -53,7 +65,8 @@ def test_ten_sigkills_during_a_replay_change_nothing(
         print(f"kill {kill + 1}: after {counted(samples):.0f} events of this process",
               flush=True)
         worker = start_worker(cx_env)
-    worker.wait_for(lambda m: not mismatches(only(m, GAUGES), expected), timeout=300)
+    worker.wait_for(lambda m: not mismatches(only(m, GAUGES), expected), timeout=300,
+                    explain=explain(expected))
 
 
 # Not in `make test` yet (`make chaos-rebalance` runs it): in a clean-clone CI run the
@@ -82,4 +95,5 @@ def test_a_worker_killed_mid_stream_hands_its_partitions_over_exactly(
     doomed.kill()
     # The survivor takes the partitions and their tables over after the session
     # timeout and ends with every number of a single uninterrupted worker.
-    survivor.wait_for(lambda m: not mismatches(only(m, GAUGES), expected), timeout=300)
+    survivor.wait_for(lambda m: not mismatches(only(m, GAUGES), expected), timeout=300,
+                      explain=explain(expected))

@@ -165,8 +165,11 @@ class Worker:
         return scrape(self.env.metrics_url)
 
     def wait_for(self, check: Callable[[dict[SampleKey, float]], bool],
-                 timeout: float = 180.0) -> dict[SampleKey, float]:
-        """Scrape until ``check`` holds; fail with the log's tail otherwise."""
+                 timeout: float = 180.0,
+                 explain: Callable[[dict[SampleKey, float]], str] | None = None,
+                 ) -> dict[SampleKey, float]:
+        """Scrape until ``check`` holds; fail with the log's tail otherwise (and with
+        ``explain`` of the last scrape: what still differs, how far the worker got)."""
         deadline = time.monotonic() + timeout
         last: dict[SampleKey, float] = {}
         while time.monotonic() < deadline:
@@ -179,7 +182,8 @@ class Worker:
             except OSError:
                 pass
             time.sleep(0.5)
-        pytest.fail(f"condition not met in {timeout} s; last log lines:\n{self.tail()}")
+        why = explain(last) + "\n" if explain is not None and last else ""
+        pytest.fail(f"condition not met in {timeout} s; {why}last log lines:\n{self.tail()}")
 
     def settle(self, problems: Callable[[dict[SampleKey, float]], list[str]],
                timeout: float = 30.0) -> dict[SampleKey, float]:

@@ -8,6 +8,7 @@ of SPEC §2 must equal the naive references' value (quantiles within 1 %).
 
 from __future__ import annotations
 
+import re
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -78,6 +79,15 @@ def test_every_family_replayed_through_kafka_matches_the_naive_computation(
     rejected = {(dict(k[1])["topic"], dict(k[1])["reason"].split(":")[0]): v
                 for k, v in counters.items() if k[0] == "cx_events_rejected_total"}
     assert rejected == {k: float(v) for k, v in scenario.rejected.items()}
+
+    # No event id, entity id or person id in any label or in the INFO log.
+    ids = {str(v) for e in scenario.valid
+           for k, v in [("id", e["id"]), *e["data"].items()] if k == "id" or k.endswith("_id")}
+    labels = {value for _, pairs in samples for _, value in pairs}
+    assert not ids & labels
+    tokens = set(re.findall(r"[\w.:-]+", worker.log.read_text(errors="replace")))
+    leaked = sorted(i for i in ids & tokens if len(i) > 2)  # "C", "A": too short to tell
+    assert not leaked, f"{len(leaked)} ids in the INFO log, e.g. {leaked[:3]}"
 
 
 def _summed(endpoints: list[dict[SampleKey, float]]) -> dict[SampleKey, float]:
