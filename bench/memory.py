@@ -31,7 +31,7 @@ def rss_bytes() -> int:
 def _admission(topic: str) -> Admission:
     # Dedupe ids are kept for an hour of event time: give every event the same time
     # window so they all stay, as they would at the peak.
-    return Admission(topic, IngestStats(), {}, {}, replay_clock=True, dedupe_horizon=3600.0)
+    return Admission(topic, IngestStats(), {}, replay_clock=True, dedupe_horizon=3600.0)
 
 
 def open_tickets(n: int) -> object:

@@ -22,6 +22,7 @@ from cxpulse.family_collectors import FamilyCollector
 from streams.app import create_app
 from streams.deadletter import DeadLetters
 from streams.health import KafkaProbe
+from streams.rewind import rewind_uncommitted
 from streams.topics import EVENT_TOPICS
 
 
@@ -56,6 +57,8 @@ def build_app(settings: Settings) -> faust.App:
 
     app.task(serve_metrics)
     app.task(probe.run)
+    rewind_uncommitted(app, {*(settings.topic(t) for t in EVENT_TOPICS),
+                             team.topic.get_topic_name()})
     return app
 
 

@@ -11,7 +11,8 @@ from streams.deadletter import DeadLetters
 
 
 class TopicIngest:
-    """A topic, its dedupe and watermark tables, and the admission logic over them."""
+    """A topic, its dedupe table (which also gives the watermarks back after a
+    recovery), and the admission logic over it."""
 
     def __init__(self, app: faust.App, settings: Settings, name: str, family: str,
                  stats: IngestStats, deadletters: DeadLetters) -> None:
@@ -22,9 +23,7 @@ class TopicIngest:
                                value_serializer="raw", partitions=settings.partitions)
         self.seen = app.Table(f"{family}-seen", partitions=settings.partitions,
                               schema=json_table_schema())
-        self.marks = app.Table(f"{family}-watermark", partitions=settings.partitions,
-                               schema=json_table_schema())
-        self.admission = Admission(name, stats, self.seen, self.marks,
+        self.admission = Admission(name, stats, self.seen,
                                    replay_clock=settings.clock == "replay",
                                    dedupe_horizon=settings.dedupe_horizon)
 

@@ -45,15 +45,12 @@ def payload_digest(event: Event) -> str:
 class Admission:
     """One topic's gate. ``topic`` is the default name (``cx.tickets``), used as label."""
 
-    def __init__(self, topic: str, stats: IngestStats, seen: MutableMapping[str, Any],
-                 marks: MutableMapping[str, Any], *, replay_clock: bool,
-                 dedupe_horizon: float) -> None:
+    def __init__(self, topic: str, stats: IngestStats, seen: MutableMapping[str, Any], *,
+                 replay_clock: bool, dedupe_horizon: float) -> None:
         self.topic = topic
         self.stats = stats
         self.seen = seen
         """event id -> [event time, partition, payload digest]."""
-        self.marks = marks
-        """str(partition) -> largest event time seen there."""
         self.replay_clock = replay_clock
         self.horizon = dedupe_horizon
         self.watermark = Watermark()
@@ -88,8 +85,7 @@ class Admission:
         now_before = self.now()
         self.seen[result.id] = [result.time, partition, digest]
         self._expiry.push(partition, result.time + self.horizon, result.id)
-        if self.watermark.observe(partition, result.time):
-            self.marks[str(partition)] = result.time
+        self.watermark.observe(partition, result.time)
         self.stats.accepted[(self.topic, result.type)] += 1
         if is_late(result.time, now_before):
             self.stats.late[self.topic] += 1
@@ -106,12 +102,16 @@ class Admission:
                 del self.seen[event_id]
 
     def rebuild(self, partitions: set[int]) -> None:
-        """Reload watermarks and dedupe expiry from recovered mappings."""
+        """Reload watermarks and dedupe expiry from the recovered ids.
+
+        A partition's watermark is the latest event time among its remembered ids:
+        the event that set it is never forgotten first, since ids expire a horizon
+        behind the topic's watermark, which is at most any partition's. So no table
+        of watermarks (and no changelog write per event for one) is needed.
+        """
         self.watermark = Watermark()
-        for key, value in self.marks.items():
-            if int(key) in partitions:
-                self.watermark.observe(int(key), value)
         self._expiry.clear()
         for event_id, (t, partition, *_) in self.seen.items():
             if partition in partitions:
+                self.watermark.observe(partition, t)
                 self._expiry.push(partition, t + self.horizon, event_id)

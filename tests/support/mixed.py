@@ -41,7 +41,6 @@ class MixedPipeline:
         self.stats = IngestStats()
         self.tables: dict[str, dict[str, Any]] = {}
         self.admissions = {topic: Admission(topic, self.stats, self.table(f"{topic}-seen"),
-                                            self.table(f"{topic}-marks"),
                                             replay_clock=settings.clock == "replay",
                                             dedupe_horizon=settings.dedupe_horizon)
                            for topic in EVENT_TOPICS}

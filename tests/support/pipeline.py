@@ -36,9 +36,8 @@ class Pipeline:
         self.partitions = partitions
         self.stats = IngestStats()
         self.seen: dict[str, object] = {}
-        self.marks: dict[str, object] = {}
         self.histories: dict[str, object] = {}
-        self.admission = Admission("cx.tickets", self.stats, self.seen, self.marks,
+        self.admission = Admission("cx.tickets", self.stats, self.seen,
                                    replay_clock=True, dedupe_horizon=3600.0)
         self.family = TicketFamily(self.admission, self.histories, targets or SlaTargets(),
                                    retention, max_open_age)

@@ -101,7 +101,6 @@ def test_rebuilding_from_the_tables_equals_an_uninterrupted_run() -> None:
     first.feed(s.lines[:half])
     restarted = Pipeline()
     restarted.seen.update(first.seen)
-    restarted.marks.update(first.marks)
     restarted.histories.update(first.histories)
     restarted.team_samples.update(first.team_samples)
     restarted.family.rebuild(set(range(6)))
