@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint unit integration bench-smoke chaos-rebalance clean
+.PHONY: demo test lint unit integration bench-smoke clean
 
 $(BIN)/cxpulse: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +28,6 @@ integration: $(BIN)/cxpulse
 
 bench-smoke: $(BIN)/cxpulse
 	$(BIN)/python -m pytest tests/bench -q -m bench
-
-chaos-rebalance: $(BIN)/cxpulse
-	$(BIN)/python -m pytest tests/chaos -q -m known_stall
 
 test: lint $(BIN)/cxpulse
 	$(BIN)/python -m pytest -q

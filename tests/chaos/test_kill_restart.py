@@ -69,10 +69,9 @@ def test_ten_sigkills_during_a_replay_change_nothing(
                     explain=explain(expected))
 
 
-# Not in `make test` yet (`make chaos-rebalance` runs it): in a clean-clone CI run the
-# survivor, after its third rebalance, had every partition and processed nothing
-# more for five minutes. A rebalance stall, the issue that still keeps issue 3 open.
-@pytest.mark.known_stall
+# CXPULSE_CHAOS_SEED=538766505 killed the first worker before its first commit; the
+# survivor then skipped the events of the partitions it took over, until
+# streams/rewind.py.
 def test_a_worker_killed_mid_stream_hands_its_partitions_over_exactly(
         cx_env: Env, start_worker: Callable[[Env], Worker], tmp_path: Path) -> None:
     seed = int(os.environ.get("CXPULSE_CHAOS_SEED", random.randrange(2**32)))
