@@ -11,19 +11,38 @@ from cxpulse.config import Settings
 from cxpulse.core.admission import IngestStats
 from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.ticket_family import TicketFamily
-from streams.app import json_table_schema
+from streams.changelog import DeferredChangelog
 from streams.deadletter import DeadLetters
 from streams.ingest import TopicIngest
+
+BATCH_MAX = 1000
+"""Events per batch at most: one changelog record per written key per batch."""
+BATCH_WITHIN = 0.05
+"""Seconds a batch waits to fill: the latency it may add to a live event."""
 
 
 async def process(stream: Any, family: TicketFamily | HistoryFamily, ingest: TopicIngest,
                   team: TeamQuantileAgent, name: str) -> None:
-    """Every agent's loop: the family's pure pipeline, dead letters, team samples."""
-    async for event in stream.events():
-        message = event.message
-        rejection = family.handle(message.value, message.partition)
-        if rejection is not None:
-            await ingest.deadletters.send(message, rejection.reason)
+    """Every agent's loop: the family's pure pipeline over a batch, the batch's table
+    writes, then its dead letters and team samples.
+
+    The pure part runs without awaiting, so no rebalance or recovery can come between
+    an event and its table writes; Faust acks the batch's events after this body.
+    """
+    tables = ingest.tables
+    async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN):
+        rejected = []
+        for event in events:
+            message = event.message
+            for table in tables:
+                table.partition = message.partition
+            rejection = family.handle(message.value, message.partition)
+            if rejection is not None:
+                rejected.append((message, rejection.reason))
+        for table in tables:
+            table.flush()
+        for message, reason in rejected:
+            await ingest.deadletters.send(message, reason)
         if family.outbox:
             await team.send(name, family.outbox)
 
@@ -44,11 +63,10 @@ class HistoryAgent:
         self.family = self.build_family()
         app.agent(self.ingest.topic, name=self.name)(self._process)
         app.timer(1.0)(self._tick)
-        self.histories.on_recover(self._rebuild)
+        self.histories.table.on_recover(self._rebuild)
 
-    def table(self, what: str) -> Any:
-        return self.ingest.app.Table(f"{self.name}-{what}", partitions=self.settings.partitions,
-                                     schema=json_table_schema())
+    def table(self, what: str) -> DeferredChangelog:
+        return self.ingest.table(f"{self.name}-{what}")
 
     def build_family(self) -> HistoryFamily:
         raise NotImplementedError

@@ -18,6 +18,6 @@ class SessionAgent(HistoryAgent):
 
     def build_family(self) -> HistoryFamily:
         users = self.table("users")
-        users.on_recover(self._rebuild)
+        users.table.on_recover(self._rebuild)
         return SessionFamily(self.ingest.admission, self.histories, users,
                              ZoneInfo(self.settings.timezone), self.settings.history_retention)

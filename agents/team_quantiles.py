@@ -16,6 +16,10 @@ import orjson
 from cxpulse.config import Settings
 from cxpulse.core.team_quantiles import TeamQuantiles
 from streams.app import json_table_schema
+from streams.changelog import DeferredChangelog
+
+BATCH_MAX = 1000
+BATCH_WITHIN = 0.05
 
 
 class TeamQuantileAgent:
@@ -26,13 +30,15 @@ class TeamQuantileAgent:
         self.topic = app.topic(f"{settings.app_id}-team-samples", partitions=1, internal=True,
                                key_serializer="raw", value_serializer="raw")
         table = app.Table("team-samples", partitions=1, schema=json_table_schema())
-        self.quantiles = TeamQuantiles(table, owned=self.owned)
+        self.table = DeferredChangelog(table)
+        self.quantiles = TeamQuantiles(self.table, owned=self.owned)
         app.agent(self.topic, name="team-quantiles")(self._process)
         table.on_recover(self._rebuild)
 
     async def send(self, family: str, outbox: list[tuple[str, list[list[Any]]]]) -> None:
-        """Send and clear a family's outbox (entity -> its samples, replacing the old)."""
-        for entity, samples in outbox:
+        """Send and clear a family's outbox (entity -> its samples, replacing the old:
+        so only an entity's last samples of a batch are sent)."""
+        for entity, samples in dict(outbox).items():
             await self.topic.send(key=f"{family}|{entity}".encode(),
                                   value=orjson.dumps([family, entity, samples]))
         outbox.clear()
@@ -43,9 +49,11 @@ class TeamQuantileAgent:
         return any(tp.topic == name for tp in self.app.assignor.assigned_actives())
 
     async def _process(self, stream: Any) -> None:
-        async for value in stream:
-            family, entity, samples = orjson.loads(value)
-            self.quantiles.receive(family, entity, samples)
+        async for values in stream.take(BATCH_MAX, BATCH_WITHIN):
+            for value in values:
+                family, entity, samples = orjson.loads(value)
+                self.quantiles.receive(family, entity, samples)
+            self.table.flush()
 
     async def _rebuild(self) -> None:
         self.quantiles.rebuild()

@@ -12,7 +12,6 @@ from agents.team_quantiles import TeamQuantileAgent
 from cxpulse.config import Settings
 from cxpulse.core.admission import IngestStats
 from cxpulse.core.ticket_family import TicketFamily
-from streams.app import json_table_schema
 from streams.deadletter import DeadLetters
 from streams.ingest import TopicIngest
 
@@ -27,13 +26,12 @@ class TicketAgent:
         self.settings = settings
         self.team = team
         self.ingest = TopicIngest(app, settings, TOPIC, "tickets", stats, deadletters)
-        histories = app.Table("ticket-histories", partitions=settings.partitions,
-                              schema=json_table_schema())
+        histories = self.ingest.table("ticket-histories")
         self.family = TicketFamily(self.ingest.admission, histories, settings.sla,
                                    settings.ticket_retention, settings.ticket_max_open_age)
         app.agent(self.ingest.topic, name="tickets")(self._process)
         app.timer(1.0)(self._tick)
-        histories.on_recover(self._rebuild)
+        histories.table.on_recover(self._rebuild)
 
     async def _process(self, stream: Any) -> None:
         await process(stream, self.family, self.ingest, self.team, "tickets")

@@ -2,30 +2,43 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import faust
 
 from cxpulse.config import Settings
 from cxpulse.core.admission import Admission, IngestStats
 from streams.app import json_table_schema
+from streams.changelog import DeferredChangelog
 from streams.deadletter import DeadLetters
 
 
 class TopicIngest:
-    """A topic, its dedupe table (which also gives the watermarks back after a
-    recovery), and the admission logic over it."""
+    """A topic, its tables, its dedupe table (which also gives the watermarks back
+    after a recovery), and the admission logic over it."""
 
     def __init__(self, app: faust.App, settings: Settings, name: str, family: str,
                  stats: IngestStats, deadletters: DeadLetters) -> None:
         self.app = app
+        self.settings = settings
         self.name = name
         self.deadletters = deadletters
         self.topic = app.topic(settings.topic(name), key_serializer="raw",
                                value_serializer="raw", partitions=settings.partitions)
-        self.seen = app.Table(f"{family}-seen", partitions=settings.partitions,
-                              schema=json_table_schema())
+        self.tables: list[DeferredChangelog] = []
+        """Every table the topic's agent writes, flushed after each batch."""
+        self.seen = self.table(f"{family}-seen")
         self.admission = Admission(name, stats, self.seen,
                                    replay_clock=settings.clock == "replay",
                                    dedupe_horizon=settings.dedupe_horizon)
+
+    def table(self, name: str) -> DeferredChangelog:
+        """A changelog-backed table co-partitioned with the topic, written per batch."""
+        table: Any = self.app.Table(name, partitions=self.settings.partitions,
+                                    schema=json_table_schema())
+        deferred = DeferredChangelog(table)
+        self.tables.append(deferred)
+        return deferred
 
     def assigned_partitions(self) -> set[int]:
         """Partitions of this topic this worker owns now."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from cxpulse.core.rollup import BucketSums
 from cxpulse.core.sketch import Sketch
 from cxpulse.core.windows import oldest_kept_bucket
 
@@ -49,7 +50,7 @@ class FactIndex:
     def __init__(self, n_sums: int, n_sketches: int = 0) -> None:
         self.n_sums = n_sums
         self.n_sketches = n_sketches
-        self.buckets: dict[int, dict[Labels, Totals]] = {}
+        self.sums: BucketSums[Labels, Totals] = BucketSums(self.new_totals)
         self.floor: int | None = None
         """Buckets before this one are dropped: facts landing there are ignored."""
 
@@ -58,19 +59,15 @@ class FactIndex:
 
     def apply(self, facts: Iterable[Fact], weight: int) -> None:
         floor = self.floor
+        n_sums = self.n_sums
         for b, labels, fact_field, value in facts:
             if floor is not None and b < floor:
                 continue
-            per_bucket = self.buckets.get(b)
-            if per_bucket is None:
-                per_bucket = self.buckets[b] = {}
-            totals = per_bucket.get(labels)
-            if totals is None:
-                totals = per_bucket[labels] = self.new_totals()
-            if fact_field < self.n_sums:
+            totals = self.sums.at(b, labels)
+            if fact_field < n_sums:
                 totals.sums[fact_field] += int(value) * weight
             else:
-                totals.sketches[fact_field - self.n_sums].add(float(value), weight)
+                totals.sketches[fact_field - n_sums].add(float(value), weight)
 
     def advance(self, now: float) -> None:
         """Drop the buckets no window needs any more."""
@@ -78,20 +75,12 @@ class FactIndex:
         if self.floor is not None and floor <= self.floor:
             return
         self.floor = floor
-        for b in [b for b in self.buckets if b < floor]:
-            del self.buckets[b]
+        self.sums.drop_before(floor)
 
     def window(self, buckets: range) -> dict[Labels, Totals]:
         """The sum over ``buckets`` per label set (only label sets with facts)."""
-        out: dict[Labels, Totals] = {}
-        for b in buckets:
-            for labels, totals in self.buckets.get(b, {}).items():
-                agg = out.get(labels)
-                if agg is None:
-                    agg = out[labels] = self.new_totals()
-                agg.merge(totals)
-        return out
+        return self.sums.window(buckets)
 
     def clear(self) -> None:
-        self.buckets.clear()
+        self.sums.clear()
         self.floor = None

@@ -76,7 +76,9 @@ class Sketch:
 
     def merge(self, other: Sketch) -> None:
         """Add all of ``other``'s samples."""
-        self.buckets.update(other.buckets)
+        mine = self.buckets
+        for key, n in other.buckets.items():  # Counter.update's ABC checks cost 2x
+            mine[key] = mine.get(key, 0) + n
         self.count += other.count
         self.total_us += other.total_us
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cxpulse.core.dimensions import CHANNELS, PRIORITIES, channel_label, priority_label
+from cxpulse.core.rollup import BucketSums
 from cxpulse.core.sketch import Sketch
 from cxpulse.core.windows import WINDOWS, bucket, oldest_kept_bucket, window_buckets
 
@@ -260,7 +261,7 @@ class TicketIndex:
     def clear(self) -> None:
         """Forget every ticket (before a rebuild); the breach counter keeps counting."""
         self.now: float | None = None
-        self.buckets: dict[int, dict[Labels, BucketTotals]] = {}
+        self.sums: BucketSums[Labels, BucketTotals] = BucketSums(BucketTotals)
         self._facts: dict[str, tuple[Labels, list[Fact], list[float]]] = {}
         """ticket -> (labels, facts, pending instants) as last applied."""
         self._views: dict[str, TicketView] = {}
@@ -322,19 +323,14 @@ class TicketIndex:
             view = self._views.get(ticket_id)
             if view is not None:
                 self.update(ticket_id, view)
-        floor = oldest_kept_bucket(now)
-        for b in [b for b in self.buckets if b < floor]:
-            del self.buckets[b]
+        self.sums.drop_before(oldest_kept_bucket(now))
 
     def _apply(self, labels: Labels, facts: list[Fact], weight: int) -> None:
         floor = oldest_kept_bucket(self.now) if self.now is not None else None
         for b, fact_field, value in facts:
             if floor is not None and b < floor:
                 continue  # the bucket is gone (or never kept): the event was late
-            totals = self.buckets.setdefault(b, {}).get(labels)
-            if totals is None:
-                totals = self.buckets[b][labels] = BucketTotals()
-            totals.add(fact_field, value, weight)
+            self.sums.at(b, labels).add(fact_field, value, weight)
 
     def _count_new_breaches(self, labels: Labels, facts: list[Fact],
                             old: tuple[Labels, list[Fact], list[float]] | None) -> None:
@@ -349,16 +345,8 @@ class TicketIndex:
         now = self.now
         if now is None:
             return None
-        windows: dict[str, dict[Labels, BucketTotals]] = {}
-        for name, size in WINDOWS.items():
-            totals: dict[Labels, BucketTotals] = {}
-            for b in window_buckets(now, size):
-                for labels, t in self.buckets.get(b, {}).items():
-                    agg = totals.get(labels)
-                    if agg is None:
-                        agg = totals[labels] = BucketTotals()
-                    agg.merge(t)
-            windows[name] = totals
+        windows = {name: self.sums.window(window_buckets(now, size))
+                   for name, size in WINDOWS.items()}
         return TicketSnapshot(now, windows, self._gauges(now), Counter(self.breaches))
 
     def _gauges(self, now: float) -> TicketGauges:

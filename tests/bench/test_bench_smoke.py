@@ -9,8 +9,7 @@ import pytest
 
 from bench.__main__ import main
 
-# Not in `make test` yet: in the clean-clone CI run its replay worker once made no
-# progress for 300 s (see docs/performance.md). `make bench-smoke` runs it.
+# Part of `make test`; `make bench-smoke` runs it alone.
 pytestmark = [pytest.mark.integration, pytest.mark.bench]
 
 
