@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer
 from tqdm import tqdm
 
 from cxpulse.config import Settings
-from cxpulse.replay import expected_watermarks, total
+from cxpulse.replay import expected_watermarks, finished, total
 from streams.topics import EVENT_TOPICS
 from tests.integration.conftest import free_port
 from tests.support.prom import scrape
@@ -78,6 +78,10 @@ async def baseline(bootstrap: str, prefix: str, events: int) -> float:
         await consumer.stop()
 
 
+def _tail(path: str, lines: int = 40) -> str:
+    return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+
+
 def worker(bootstrap: str, prefix: str, data: Path, tmp: Path, run: int) -> float:
     """A replay worker with a fresh app id from offset 0 until the watermarks are final."""
     marks, valid = expected_watermarks(data, Settings())
@@ -97,9 +101,10 @@ def worker(bootstrap: str, prefix: str, data: Path, tmp: Path, run: int) -> floa
         with tqdm(total=valid, unit=" events", desc="worker", file=sys.stderr) as bar:
             while True:
                 if proc.poll() is not None:
-                    raise RuntimeError(f"the worker exited; see {log.name}")
+                    raise RuntimeError("the worker exited:\n" + _tail(log.name))
                 if time.monotonic() - last_change > 300:
-                    raise RuntimeError(f"the worker made no progress for 300 s; see {log.name}")
+                    raise RuntimeError(f"the worker made no progress for 300 s at {last:,.0f} "
+                                       f"of {valid:,} events:\n" + _tail(log.name))
                 try:
                     samples = {(n, frozenset(labels)): v for (n, labels), v in scrape(url).items()}
                 except OSError:
@@ -112,9 +117,7 @@ def worker(bootstrap: str, prefix: str, data: Path, tmp: Path, run: int) -> floa
                 if not count:
                     started = now
                 bar.update(int(count) - bar.n)
-                done = all(samples.get(("cx_watermark_seconds", frozenset({("topic", t)}))) == m
-                           for t, m in marks.items())
-                if done and count >= valid:
+                if finished(samples, marks, valid):
                     return count / (now - started)
                 rate = count / (now - started) if count else 0.0
                 near_end = rate and (valid - count) / rate < 2 * SLOW_POLL
