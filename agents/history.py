@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import faust
@@ -14,6 +15,11 @@ from cxpulse.core.ticket_family import TicketFamily
 from streams.changelog import DeferredChangelog
 from streams.deadletter import DeadLetters
 from streams.ingest import TopicIngest
+
+log = logging.getLogger(__name__)
+
+INTERNAL_ERROR = "internal_error"
+"""Dead-letter reason of an event whose processing raised: a bug, not bad input."""
 
 BATCH_MAX = 1000
 """Events per batch at most: one changelog record per written key per batch."""
@@ -36,7 +42,18 @@ async def process(stream: Any, family: TicketFamily | HistoryFamily, ingest: Top
             message = event.message
             for table in tables:
                 table.partition = message.partition
-            rejection = family.handle(message.value, message.partition)
+            try:
+                rejection = family.handle(message.value, message.partition)
+            except Exception as exc:
+                # A crashed agent is restarted, but the events it had taken count as
+                # processed: keep the event (dead letters) and go on with the batch.
+                # The message may hold ids: the traceback only at DEBUG.
+                log.error("processing raised %s on %s[%d]@%d; sent to the dead letters",
+                          type(exc).__name__, message.topic, message.partition, message.offset)
+                log.debug("traceback", exc_info=True)
+                family.admission.stats.rejected[(family.admission.topic, INTERNAL_ERROR)] += 1
+                rejected.append((message, INTERNAL_ERROR))
+                continue
             if rejection is not None:
                 rejected.append((message, rejection.reason))
         for table in tables:

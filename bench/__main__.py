@@ -31,6 +31,7 @@ class Results:
     events: int
     baseline: list[float] = field(default_factory=list)
     worker: list[float] = field(default_factory=list)
+    changelog_per_event: list[float] = field(default_factory=list)
     latency_ms: list[float] = field(default_factory=list)
     latency_rate: float = 0.0
     memory: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -61,6 +62,8 @@ def markdown(r: Results) -> str:
         f"| {base:,.0f} events/s |",
         f"| cxpulse worker, replay (median of {len(r.worker)}) | {work:,.0f} events/s |",
         f"| ratio worker / baseline | {r.ratio:.4f} |",
+        f"| table changelog records per event (median) "
+        f"| {statistics.median(r.changelog_per_event):.2f} |",
     ]
     if r.latency_ms:
         lines += [
@@ -95,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run {n + 1}/{args.repeat}: baseline...", file=sys.stderr, flush=True)
             results.baseline.append(asyncio.run(throughput.baseline(bootstrap, prefix, valid)))
             print(f"run {n + 1}/{args.repeat}: cxpulse worker...", file=sys.stderr, flush=True)
-            results.worker.append(throughput.worker(bootstrap, prefix, data, Path(tmp), n))
+            run = throughput.worker(bootstrap, prefix, data, Path(tmp), n)
+            results.worker.append(run.rate)
+            results.changelog_per_event.append(run.changelog_per_event)
             print(f"  baseline {results.baseline[-1]:,.0f}/s, worker {results.worker[-1]:,.0f}/s",
                   file=sys.stderr, flush=True)
         if args.latency_seconds > 0:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from tqdm import tqdm
 
 from cxpulse.config import Settings
@@ -78,15 +81,43 @@ async def baseline(bootstrap: str, prefix: str, events: int) -> float:
         await consumer.stop()
 
 
+async def changelog_records(bootstrap: str, app_id: str) -> int:
+    """Records the worker wrote to its tables' changelog topics (their end offsets)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        topics = [t for t in await admin.list_topics()
+                  if t.startswith(app_id + "-") and t.endswith("-changelog")]
+        parts = [TopicPartition(d["topic"], p["partition"])
+                 for d in await admin.describe_topics(topics) for p in d["partitions"]]
+    finally:
+        await admin.close()
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    await consumer.start()
+    try:
+        return sum((await consumer.end_offsets(parts)).values())
+    finally:
+        await consumer.stop()
+
+
 def _tail(path: str, lines: int = 40) -> str:
     return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
 
 
-def worker(bootstrap: str, prefix: str, data: Path, tmp: Path, run: int) -> float:
+@dataclass(frozen=True, slots=True)
+class WorkerRun:
+    rate: float
+    """Events per second."""
+    changelog_per_event: float
+    """Table changelog records written per event."""
+
+
+def worker(bootstrap: str, prefix: str, data: Path, tmp: Path, run: int) -> WorkerRun:
     """A replay worker with a fresh app id from offset 0 until the watermarks are final."""
     marks, valid = expected_watermarks(data, Settings())
     port = free_port()
-    env = _env(bootstrap, prefix, CXPULSE_APP_ID=f"bench-{run}-{time.time_ns()}",
+    app_id = f"bench-{run}-{time.time_ns()}"
+    env = _env(bootstrap, prefix, CXPULSE_APP_ID=app_id,
                CXPULSE_CLOCK="replay", CXPULSE_METRICS_PORT=str(port),
                CXPULSE_WEB_PORT=str(free_port()), CXPULSE_DATA_DIR=str(tmp / f"worker-{run}"))
     log = (tmp / f"worker-{run}.log").open("wb")
@@ -118,7 +149,8 @@ def worker(bootstrap: str, prefix: str, data: Path, tmp: Path, run: int) -> floa
                     started = now
                 bar.update(int(count) - bar.n)
                 if finished(samples, marks, valid):
-                    return count / (now - started)
+                    records = asyncio.run(changelog_records(bootstrap, app_id))
+                    return WorkerRun(count / (now - started), records / count)
                 rate = count / (now - started) if count else 0.0
                 near_end = rate and (valid - count) / rate < 2 * SLOW_POLL
                 time.sleep(FAST_POLL if not count or near_end else SLOW_POLL)

@@ -27,7 +27,7 @@ class TopicIngest:
                                value_serializer="raw", partitions=settings.partitions)
         self.tables: list[DeferredChangelog] = []
         """Every table the topic's agent writes, flushed after each batch."""
-        self.seen = self.table(f"{family}-seen")
+        self.seen = self.table(f"{family}-dedupe")
         self.admission = Admission(name, stats, self.seen,
                                    replay_clock=settings.clock == "replay",
                                    dedupe_horizon=settings.dedupe_horizon)

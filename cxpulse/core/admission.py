@@ -42,19 +42,41 @@ def payload_digest(event: Event) -> str:
     return hashlib.blake2b(body, digest_size=8).hexdigest()
 
 
+CHUNK_IDS = 500
+"""Ids per dedupe chunk: a batch's new ids of one partition share one changelog record."""
+CHUNK_SPAN = 0.25
+"""A chunk takes new ids for at most this fraction of the horizon (in event time), so
+a quiet partition's ids are not kept much longer than the horizon."""
+
+
 class Admission:
-    """One topic's gate. ``topic`` is the default name (``cx.tickets``), used as label."""
+    """One topic's gate. ``topic`` is the default name (``cx.tickets``), used as label.
+
+    The dedupe ids live in *chunks*: ``seen`` maps ``"<partition>:<first id>"`` to
+    ``{event id: [event time, payload digest]}`` for up to :data:`CHUNK_IDS` ids of
+    one partition, in arrival order, over at most a quarter of the horizon. A batch
+    of events then writes one changelog record per partition instead of one per
+    event, and a chunk is deleted whole once its latest event is a horizon behind the
+    watermark. An id older than the horizon counts as forgotten even while its chunk
+    is kept, so dedupe behaves as if every id expired on its own; memory holds about
+    1.25 horizons of ids.
+    """
 
     def __init__(self, topic: str, stats: IngestStats, seen: MutableMapping[str, Any], *,
                  replay_clock: bool, dedupe_horizon: float) -> None:
         self.topic = topic
         self.stats = stats
         self.seen = seen
-        """event id -> [event time, partition, payload digest]."""
         self.replay_clock = replay_clock
         self.horizon = dedupe_horizon
         self.watermark = Watermark()
         self._expiry = ExpiryQueue()
+        self._chunk_of: dict[str, str] = {}
+        """event id -> the key of the chunk holding it (ids of the owned partitions)."""
+        self._latest: dict[str, float] = {}
+        """chunk key -> the latest event time in it."""
+        self._open: dict[int, tuple[str, float]] = {}
+        """partition -> (the chunk its new ids go into, the event time that opened it)."""
 
     def now(self) -> float | None:
         """"Now" for this topic's windows: the watermark in replay, else the wall clock."""
@@ -75,43 +97,102 @@ class Admission:
             self.stats.rejected[(self.topic, result.kind)] += 1
             return result
         digest = payload_digest(result)
-        entry = self.seen.get(result.id)
+        entry = self._entry(result.id)
         if entry is not None:
-            if len(entry) > 2 and entry[2] != digest:  # older entries: no digest
+            if entry[1] != digest:
                 self.stats.rejected[(self.topic, "reused_id")] += 1
                 return Rejection("reused_id")
             self.stats.duplicate[self.topic] += 1
             return result
         now_before = self.now()
-        self.seen[result.id] = [result.time, partition, digest]
-        self._expiry.push(partition, result.time + self.horizon, result.id)
+        self._remember(result.id, partition, result.time, digest)
         self.watermark.observe(partition, result.time)
         self.stats.accepted[(self.topic, result.type)] += 1
         if is_late(result.time, now_before):
             self.stats.late[self.topic] += 1
         return result
 
+    def _entry(self, event_id: str) -> list[Any] | None:
+        """[event time, digest] of a remembered id still within the horizon."""
+        key = self._chunk_of.get(event_id)
+        if key is None:
+            return None
+        chunk = self.seen.get(key)
+        entry: list[Any] | None = chunk.get(event_id) if chunk is not None else None
+        if entry is None:  # never expected; a lookup must not crash the agent
+            del self._chunk_of[event_id]
+            return None
+        mark = self.watermark.value()
+        if mark is not None and entry[0] + self.horizon < mark:
+            return None  # forgotten; a new entry will point elsewhere
+        return entry
+
+    def _remember(self, event_id: str, partition: int, t: float, digest: str) -> None:
+        key, opened = self._open.get(partition, ("", 0.0))
+        chunk = self.seen.get(key) if key else None
+        if (chunk is None or len(chunk) >= CHUNK_IDS
+                or abs(t - opened) > CHUNK_SPAN * self.horizon):
+            key = f"{partition}:{event_id}"
+            while key in self.seen:  # a re-read id past the horizon that opened a chunk
+                key += "+"
+            self._open[partition] = (key, t)
+            chunk = {}
+            self._expiry.push(partition, t + self.horizon, key)
+        chunk[event_id] = [t, digest]
+        self.seen[key] = chunk  # the chunk's changelog record, once per batch
+        self._chunk_of[event_id] = key
+        if t > self._latest.get(key, t - 1):
+            self._latest[key] = t
+
+    def _drop(self, key: str) -> None:
+        chunk = self.seen.get(key) or {}
+        for event_id in chunk:
+            if self._chunk_of.get(event_id) == key:
+                del self._chunk_of[event_id]
+        if key in self.seen:
+            del self.seen[key]
+        self._latest.pop(key, None)
+        partition = int(key.partition(":")[0])
+        if self._open.get(partition, ("",))[0] == key:
+            del self._open[partition]
+
     def expire(self, partition: int) -> None:
-        """Forget ids older than the horizon (event time); call while in ``partition``."""
+        """Delete the chunks a horizon behind the watermark; call while in ``partition``."""
         mark = self.watermark.value()
         if mark is None:
             return
-        for event_id in self._expiry.pop_due(partition, mark):
-            entry = self.seen.get(event_id)
-            if entry is not None and entry[0] + self.horizon < mark:
-                del self.seen[event_id]
+        for key in self._expiry.pop_due(partition, mark):
+            latest = self._latest.get(key)
+            if latest is None:
+                continue  # already gone
+            if latest + self.horizon < mark:
+                self._drop(key)
+            else:  # it received later ids since it was queued
+                self._expiry.push(partition, latest + self.horizon, key)
 
     def rebuild(self, partitions: set[int]) -> None:
-        """Reload watermarks and dedupe expiry from the recovered ids.
+        """Reload watermarks and dedupe ids from the recovered chunks.
 
         A partition's watermark is the latest event time among its remembered ids:
-        the event that set it is never forgotten first, since ids expire a horizon
+        the event that set it is never forgotten first, since chunks expire a horizon
         behind the topic's watermark, which is at most any partition's. So no table
         of watermarks (and no changelog write per event for one) is needed.
         """
         self.watermark = Watermark()
         self._expiry.clear()
-        for event_id, (t, partition, *_) in self.seen.items():
-            if partition in partitions:
-                self.watermark.observe(partition, t)
-                self._expiry.push(partition, t + self.horizon, event_id)
+        self._chunk_of.clear()
+        self._latest.clear()
+        self._open.clear()
+        for key, chunk in self.seen.items():
+            partition = int(key.partition(":")[0])
+            if partition not in partitions or not chunk:
+                continue
+            latest = max(t for t, _ in chunk.values())
+            for event_id, (t, _) in chunk.items():
+                # An id reused past the horizon is in two chunks: the later one counts.
+                other = self._chunk_of.get(event_id)
+                if other is None or self.seen[other][event_id][0] < t:
+                    self._chunk_of[event_id] = key
+            self._latest[key] = latest
+            self.watermark.observe(partition, latest)
+            self._expiry.push(partition, latest + self.horizon, key)

@@ -20,6 +20,9 @@ def test_the_bench_produces_numbers_and_a_plot(tmp_path: Path) -> None:
     for measure in ("baseline", "cxpulse worker", "ratio", "latency p50", "latency p99",
                     "open tickets", "daily users"):
         assert measure in table, table
+    records = float(re.search(r"changelog records per event \(median\) \| ([\d.]+)",  # type: ignore[union-attr]
+                              table).group(1))
+    assert records > 0
     ratio = float(re.search(r"ratio worker / baseline \| ([\d.]+)", table).group(1))  # type: ignore[union-attr]
     assert ratio > 0
     png = (tmp_path / "results.png").read_bytes()

@@ -45,8 +45,9 @@ def test_ten_sigkills_during_a_replay_change_nothing(
     seed = int(os.environ.get("CXPULSE_CHAOS_SEED", random.randrange(2**32)))
     print(f"chaos seed {seed} (CXPULSE_CHAOS_SEED={seed} replays this run)")
     rng = random.Random(seed)
-    # Big enough (~17k events) that ten short lives never get to its end.
-    scenario = mixed_scenario.build(seed=seed % 1000, hours=4.0, rate=150.0)
+    # About 40k events: a worker replays 2-4k events/s, so ten short lives (each
+    # killed within a second of its first counted event) stop before the end.
+    scenario = mixed_scenario.build(seed=seed % 1000, hours=14.0, rate=150.0)
     expected = only(expected_metrics(scenario), GAUGES)
     _publish(cx_env, scenario, tmp_path)
 
@@ -56,8 +57,11 @@ def test_ten_sigkills_during_a_replay_change_nothing(
     worker = start_worker(cx_env)
     for kill in range(KILLS):
         # Kill while it works: once it has counted events, at a random moment after.
-        worker.wait_for(lambda m: counted(m) > 0, timeout=180)
-        time.sleep(rng.uniform(0.0, 2.0))
+        # A life that starts after the last one applied every event (but had not
+        # committed) only reads duplicates and counts nothing: then it is done.
+        worker.wait_for(lambda m: counted(m) > 0 or not mismatches(only(m, GAUGES), expected),
+                        timeout=180, explain=explain(expected))
+        time.sleep(rng.uniform(0.0, 1.0))
         samples = worker.scrape()
         if not mismatches(only(samples, GAUGES), expected):
             break  # already at the end: nothing left to interrupt

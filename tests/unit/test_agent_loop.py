@@ -1,0 +1,85 @@
+"""The agents' batch loop: a processing error loses nothing and stops nothing."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from agents.history import INTERNAL_ERROR, process
+from cxpulse.core.ticket_family import TicketFamily
+from streams.changelog import DeferredChangelog
+from tests.support.pipeline import Pipeline
+from tests.support.scenario import ev
+from tests.unit.test_deferred_changelog import RecordingTable
+
+T0 = 1_795_300_000.0
+
+
+@dataclass
+class Message:
+    value: bytes
+    partition: int
+    offset: int
+    topic: str = "cx.tickets"
+    key: bytes = b""
+
+
+@dataclass
+class Event:
+    message: Message
+
+
+class Stream:
+    def __init__(self, batches: list[list[Message]]) -> None:
+        self.batches = batches
+
+    async def take_events(self, n: int, within: float) -> AsyncIterator[list[Event]]:
+        for batch in self.batches:
+            yield [Event(m) for m in batch]
+
+
+class Ingest:
+    def __init__(self, tables: list[DeferredChangelog]) -> None:
+        self.tables = tables
+        self.deadletters = self
+        self.sent: list[tuple[int, str]] = []
+
+    async def send(self, message: Message, reason: str) -> None:
+        self.sent.append((message.offset, reason))
+
+
+class Team:
+    async def send(self, family: str, outbox: list[Any]) -> None:
+        outbox.clear()
+
+
+def opened(n: int) -> bytes:
+    return orjson.dumps(ev(f"o{n}", "ticket.opened", T0 + n, ticket_id=f"T{n}",
+                           customer_id="C", channel="chat", priority="normal"))
+
+
+class Exploding(TicketFamily):
+    """A family with a bug that one event triggers."""
+
+    def handle(self, raw: bytes | None, partition: int) -> Any:
+        if raw is not None and b'"o3"' in raw:
+            raise KeyError("o3")
+        return super().handle(raw, partition)
+
+
+async def test_an_event_that_raises_goes_to_the_dead_letters_and_the_batch_goes_on() -> None:
+    table = RecordingTable()
+    histories = DeferredChangelog(table)
+    plain = Pipeline()
+    family = Exploding(plain.admission, histories, plain.family.index.targets, 7 * 86400.0)
+    ingest = Ingest([histories])
+    batches = [[Message(opened(n), 0, n) for n in range(5)],
+               [Message(b"not json", 0, 5), Message(opened(6), 0, 6)]]
+    await process(Stream(batches), family, ingest, Team(), "tickets")  # type: ignore[arg-type]
+    assert ingest.sent == [(3, INTERNAL_ERROR), (5, "invalid_json")]
+    assert sorted(histories) == ["T0", "T1", "T2", "T4", "T6"]
+    assert len(table.sent) == 5  # every written ticket reached its changelog
+    assert plain.stats.rejected[("cx.tickets", INTERNAL_ERROR)] == 1
