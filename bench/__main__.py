@@ -32,6 +32,8 @@ class Results:
     baseline: list[float] = field(default_factory=list)
     worker: list[float] = field(default_factory=list)
     changelog_per_event: list[float] = field(default_factory=list)
+    two_workers: float = 0.0
+    """Events per second of two workers in one group (0: not measured)."""
     latency_ms: list[float] = field(default_factory=list)
     latency_rate: float = 0.0
     memory: dict[str, tuple[int, int]] = field(default_factory=dict)
@@ -65,6 +67,9 @@ def markdown(r: Results) -> str:
         f"| table changelog records per event (median) "
         f"| {statistics.median(r.changelog_per_event):.2f} |",
     ]
+    if r.two_workers:
+        lines.append(f"| two workers in one group, replay | {r.two_workers:,.0f} events/s "
+                     f"({r.two_workers / work:.2f} x one worker) |")
     if r.latency_ms:
         lines += [
             f"| publish -> /metrics latency p50 at {r.latency_rate:,.0f} events/s "
@@ -86,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency-seconds", type=float, default=60.0)
     p.add_argument("--memory-items", type=int, default=1_000_000)
     p.add_argument("--out", type=Path, default=RESULTS)
+    p.add_argument("--two-workers", action=argparse.BooleanOptionalAction, default=True,
+                   help="also replay with two workers in one group (default: yes)")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results = Results(args.events)
@@ -103,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
             results.changelog_per_event.append(run.changelog_per_event)
             print(f"  baseline {results.baseline[-1]:,.0f}/s, worker {results.worker[-1]:,.0f}/s",
                   file=sys.stderr, flush=True)
+        if args.two_workers:
+            print("two workers in one group...", file=sys.stderr, flush=True)
+            results.two_workers = throughput.worker(bootstrap, prefix, data, Path(tmp),
+                                                    args.repeat, workers=2).rate
         if args.latency_seconds > 0:
             results.latency_rate = statistics.median(results.worker) / 2
             print(f"latency at {results.latency_rate:,.0f} events/s...", file=sys.stderr)
@@ -115,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     table = markdown(results)
     (args.out / "results.md").write_text(table)
     plot.draw(results.baseline, results.worker, results.latency_ms,
-              {k: v[1] / v[0] for k, v in results.memory.items()}, args.out / "results.png")
+              {k: v[1] / v[0] for k, v in results.memory.items()}, args.out / "results.png",
+              results.two_workers)
     print(table)
     return 0
 

@@ -11,13 +11,17 @@ import matplotlib.pyplot as plt
 
 
 def draw(baseline: list[float], worker: list[float], latency_ms: list[float],
-         bytes_each: dict[str, float], path: Path) -> None:
+         bytes_each: dict[str, float], path: Path, two_workers: float = 0.0) -> None:
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(15, 4.2))
     runs = range(1, len(baseline) + 1)
     width = 0.38
     a.bar([r - width / 2 for r in runs], baseline, width, label="baseline: aiokafka + orjson")
     a.bar([r + width / 2 for r in runs], worker, width, label="cxpulse worker (replay)")
-    a.set(title="Throughput, same topics", xlabel="run", ylabel="events/s", xticks=list(runs))
+    if two_workers:
+        a.bar([len(baseline) + 1], [two_workers], width, color="tab:red",
+              label="two cxpulse workers, one group")
+    a.set(title="Throughput, same topics", xlabel="run", ylabel="events/s",
+          xticks=list(range(1, len(baseline) + 1 + bool(two_workers))))
     a.set_yscale("log")
     a.legend(fontsize=8)
     if latency_ms:

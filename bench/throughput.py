@@ -112,49 +112,61 @@ class WorkerRun:
     """Table changelog records written per event."""
 
 
-def worker(bootstrap: str, prefix: str, data: Path, tmp: Path, run: int) -> WorkerRun:
-    """A replay worker with a fresh app id from offset 0 until the watermarks are final."""
+def worker(bootstrap: str, prefix: str, data: Path, tmp: Path, run: int,
+           workers: int = 1) -> WorkerRun:
+    """``workers`` replay workers in one group, with a fresh app id, from offset 0
+    until every event is counted (and, with one worker, the watermarks are final:
+    with several, each only sees its own partitions')."""
     marks, valid = expected_watermarks(data, Settings())
-    port = free_port()
     app_id = f"bench-{run}-{time.time_ns()}"
-    env = _env(bootstrap, prefix, CXPULSE_APP_ID=app_id,
-               CXPULSE_CLOCK="replay", CXPULSE_METRICS_PORT=str(port),
-               CXPULSE_WEB_PORT=str(free_port()), CXPULSE_DATA_DIR=str(tmp / f"worker-{run}"))
-    log = (tmp / f"worker-{run}.log").open("wb")
+    procs, urls, logs = [], [], []
     launched = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "cxpulse.cli", "worker"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/metrics"
+    for n in range(workers):
+        port = free_port()
+        env = _env(bootstrap, prefix, CXPULSE_APP_ID=app_id, CXPULSE_CLOCK="replay",
+                   CXPULSE_METRICS_PORT=str(port), CXPULSE_WEB_PORT=str(free_port()),
+                   CXPULSE_DATA_DIR=str(tmp / f"worker-{run}-{n}"))
+        logs.append((tmp / f"worker-{run}-{n}.log").open("wb"))
+        procs.append(subprocess.Popen([sys.executable, "-m", "cxpulse.cli", "worker"], env=env,
+                                      stdout=logs[-1], stderr=subprocess.STDOUT))
+        urls.append(f"http://127.0.0.1:{port}/metrics")
     try:
         started = launched
         """The last scrape that still saw no event: the clock starts there."""
         last, last_change = -1.0, time.monotonic()
-        with tqdm(total=valid, unit=" events", desc="worker", file=sys.stderr) as bar:
+        with tqdm(total=valid, unit=" events", desc=f"{workers} worker(s)",
+                  file=sys.stderr) as bar:
             while True:
-                if proc.poll() is not None:
-                    raise RuntimeError("the worker exited:\n" + _tail(log.name))
+                for proc, log in zip(procs, logs, strict=True):
+                    if proc.poll() is not None:
+                        raise RuntimeError("a worker exited:\n" + _tail(log.name))
                 if time.monotonic() - last_change > 300:
-                    raise RuntimeError(f"the worker made no progress for 300 s at {last:,.0f} "
-                                       f"of {valid:,} events:\n" + _tail(log.name))
+                    raise RuntimeError(f"no progress for 300 s at {last:,.0f} of {valid:,} "
+                                       "events:\n" + _tail(logs[0].name))
                 try:
-                    samples = {(n, frozenset(labels)): v for (n, labels), v in scrape(url).items()}
+                    scrapes = [{(n, frozenset(labels)): v for (n, labels), v in scrape(u).items()}
+                               for u in urls]
                 except OSError:
                     time.sleep(FAST_POLL)
                     continue
                 now = time.perf_counter()
-                count = total(samples, "cx_events_total")
+                count = sum(total(samples, "cx_events_total") for samples in scrapes)
                 if count != last:
                     last, last_change = count, time.monotonic()
                 if not count:
                     started = now
                 bar.update(int(count) - bar.n)
-                if finished(samples, marks, valid):
+                done = finished(scrapes[0], marks, valid) if workers == 1 else count >= valid
+                if done:
                     records = asyncio.run(changelog_records(bootstrap, app_id))
                     return WorkerRun(count / (now - started), records / count)
                 rate = count / (now - started) if count else 0.0
                 near_end = rate and (valid - count) / rate < 2 * SLOW_POLL
                 time.sleep(FAST_POLL if not count or near_end else SLOW_POLL)
     finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-        log.close()
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(timeout=60)
+        for log in logs:
+            log.close()

@@ -18,7 +18,7 @@ def test_the_bench_produces_numbers_and_a_plot(tmp_path: Path) -> None:
                  "--memory-items", "5000", "--out", str(tmp_path)]) == 0
     table = (tmp_path / "results.md").read_text()
     for measure in ("baseline", "cxpulse worker", "ratio", "latency p50", "latency p99",
-                    "open tickets", "daily users"):
+                    "open tickets", "daily users", "two workers"):
         assert measure in table, table
     records = float(re.search(r"changelog records per event \(median\) \| ([\d.]+)",  # type: ignore[union-attr]
                               table).group(1))
