@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint unit integration bench-smoke clean
+.PHONY: demo test lint unit integration bench bench-quick bench-smoke clean
 
 $(BIN)/cxpulse: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,12 @@ unit: $(BIN)/cxpulse
 
 integration: $(BIN)/cxpulse
 	$(BIN)/python -m pytest tests/integration -q
+
+bench: $(BIN)/cxpulse
+	$(BIN)/python -m bench
+
+bench-quick: $(BIN)/cxpulse
+	$(BIN)/python -m bench --events 20000 --repeat 3 --latency-seconds 20 --memory-items 100000
 
 bench-smoke: $(BIN)/cxpulse
 	$(BIN)/python -m pytest tests/bench -q -m bench
