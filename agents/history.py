@@ -12,7 +12,7 @@ from cxpulse.config import Settings
 from cxpulse.core.admission import IngestStats
 from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.ticket_family import TicketFamily
-from streams.changelog import DeferredChangelog
+from streams.changelog import BATCH_MAX, BATCH_WITHIN, DeferredChangelog
 from streams.deadletter import DeadLetters
 from streams.ingest import TopicIngest
 
@@ -20,11 +20,6 @@ log = logging.getLogger(__name__)
 
 INTERNAL_ERROR = "internal_error"
 """Dead-letter reason of an event whose processing raised: a bug, not bad input."""
-
-BATCH_MAX = 1000
-"""Events per batch at most: one changelog record per written key per batch."""
-BATCH_WITHIN = 0.05
-"""Seconds a batch waits to fill: the latency it may add to a live event."""
 
 
 async def process(stream: Any, family: TicketFamily | HistoryFamily, ingest: TopicIngest,
@@ -38,10 +33,13 @@ async def process(stream: Any, family: TicketFamily | HistoryFamily, ingest: Top
     tables = ingest.tables
     async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN):
         rejected = []
+        partition = -1
         for event in events:
             message = event.message
-            for table in tables:
-                table.partition = message.partition
+            if message.partition != partition:  # fetches come in runs of one partition
+                partition = message.partition
+                for table in tables:
+                    table.partition = partition
             try:
                 rejection = family.handle(message.value, message.partition)
             except Exception as exc:

@@ -16,10 +16,7 @@ import orjson
 from cxpulse.config import Settings
 from cxpulse.core.team_quantiles import TeamQuantiles
 from streams.app import json_table_schema
-from streams.changelog import DeferredChangelog
-
-BATCH_MAX = 1000
-BATCH_WITHIN = 0.05
+from streams.changelog import BATCH_MAX, BATCH_WITHIN, DeferredChangelog
 
 
 class TeamQuantileAgent:

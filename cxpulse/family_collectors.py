@@ -56,8 +56,9 @@ def _gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
 def _ticket_resolutions(index: TicketIndex) -> dict[str, int] | None:
     if index.now is None:
         return None
-    return {name: sum(t.counts[N_RESOLVED]
-                      for t in index.sums.window(window_buckets(index.now, size)).values())
+    buckets = index.sums.buckets
+    return {name: sum(t.counts[N_RESOLVED] for b in window_buckets(index.now, size)
+                      for t in buckets.get(b, {}).values())
             for name, size in WINDOWS.items()}
 
 

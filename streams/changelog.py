@@ -16,6 +16,11 @@ from __future__ import annotations
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
+BATCH_MAX = 1000
+"""Events per batch at most: one changelog record per written key per batch."""
+BATCH_WITHIN = 0.05
+"""Seconds a batch waits to fill: the latency it may add to a live event."""
+
 
 class DeferredChangelog(MutableMapping[str, Any]):
     """A Faust table's store, read and written directly; changelog sent on :meth:`flush`.

@@ -145,12 +145,9 @@ class Admission:
             self._latest[key] = t
 
     def _drop(self, key: str) -> None:
-        chunk = self.seen.get(key) or {}
-        for event_id in chunk:
+        for event_id in self.seen.pop(key, None) or ():
             if self._chunk_of.get(event_id) == key:
                 del self._chunk_of[event_id]
-        if key in self.seen:
-            del self.seen[key]
         self._latest.pop(key, None)
         partition = int(key.partition(":")[0])
         if self._open.get(partition, ("",))[0] == key:
