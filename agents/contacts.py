@@ -13,4 +13,5 @@ class ContactAgent(HistoryAgent):
     def build_family(self) -> HistoryFamily:
         return HistoryFamily(self.ingest.admission, self.histories,
                              ContactArithmetic(self.settings.contacts),
-                             self.settings.history_retention)
+                             self.settings.history_retention,
+                             self.settings.entity_limits)

@@ -17,4 +17,5 @@ class ConversionAgent(HistoryAgent):
 
     def build_family(self) -> HistoryFamily:
         return HistoryFamily(self.ingest.admission, self.histories, ConversionArithmetic(),
-                             self.settings.history_retention)
+                             self.settings.history_retention,
+                             self.settings.entity_limits)

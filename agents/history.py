@@ -34,6 +34,7 @@ async def process(stream: Any, family: TicketFamily | HistoryFamily, ingest: Top
     async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN):
         rejected = []
         partition = -1
+        family.begin_batch()
         for event in events:
             message = event.message
             if message.partition != partition:  # fetches come in runs of one partition
@@ -41,25 +42,38 @@ async def process(stream: Any, family: TicketFamily | HistoryFamily, ingest: Top
                 for table in tables:
                     table.partition = partition
             try:
-                rejection = family.handle(message.value, message.partition)
+                rejection = family.handle(message.value, message.partition, key=message.key,
+                                          headers=message.headers, offset=message.offset)
             except Exception as exc:
-                # A crashed agent is restarted, but the events it had taken count as
-                # processed: keep the event (dead letters) and go on with the batch.
-                # The message may hold ids: the traceback only at DEBUG.
-                log.error("processing raised %s on %s[%d]@%d; sent to the dead letters",
-                          type(exc).__name__, message.topic, message.partition, message.offset)
-                log.debug("traceback", exc_info=True)
-                family.admission.stats.rejected[(family.admission.topic, INTERNAL_ERROR)] += 1
-                rejected.append((message, INTERNAL_ERROR))
+                rejected.append((message, internal_error(family, message, exc)))
                 continue
             if rejection is not None:
                 rejected.append((message, rejection.reason))
-        for table in tables:
-            table.flush()
+        family.end_batch()
+        flush_all(tables)
         for message, reason in rejected:
             await ingest.deadletters.send(message, reason)
         if family.outbox:
             await team.send(name, family.outbox)
+
+
+def internal_error(family: TicketFamily | HistoryFamily, message: Any, exc: Exception) -> str:
+    """Count and log an event whose processing raised; it goes to the dead letters.
+
+    A crashed agent is restarted, but the events it had taken count as processed:
+    keep the event and go on with the batch. The message may hold ids: the
+    traceback only at DEBUG.
+    """
+    log.error("processing raised %s on %s[%d]@%d; sent to the dead letters",
+              type(exc).__name__, message.topic, message.partition, message.offset)
+    log.debug("traceback", exc_info=True)
+    family.admission.stats.rejected[(family.admission.topic, INTERNAL_ERROR)] += 1
+    return INTERNAL_ERROR
+
+
+def flush_all(tables: list[DeferredChangelog]) -> None:
+    for table in tables:
+        table.flush()
 
 
 class HistoryAgent:
@@ -92,6 +106,7 @@ class HistoryAgent:
     async def _tick(self) -> None:
         if self.settings.clock == "live":
             self.family.tick()
+            flush_all(self.ingest.tables)
 
     async def _rebuild(self) -> None:
         self.family.rebuild(self.ingest.assigned_partitions())

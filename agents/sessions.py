@@ -20,4 +20,5 @@ class SessionAgent(HistoryAgent):
         users = self.table("users")
         users.table.on_recover(self._rebuild)
         return SessionFamily(self.ingest.admission, self.histories, users,
-                             ZoneInfo(self.settings.timezone), self.settings.history_retention)
+                             ZoneInfo(self.settings.timezone), self.settings.history_retention,
+                             self.settings.entity_limits)

@@ -12,4 +12,5 @@ class SurveyAgent(HistoryAgent):
 
     def build_family(self) -> HistoryFamily:
         return HistoryFamily(self.ingest.admission, self.histories, SurveyArithmetic(),
-                             self.settings.history_retention)
+                             self.settings.history_retention,
+                             self.settings.entity_limits)

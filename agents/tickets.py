@@ -7,7 +7,7 @@ from typing import Any
 
 import faust
 
-from agents.history import process
+from agents.history import flush_all, process
 from agents.team_quantiles import TeamQuantileAgent
 from cxpulse.config import Settings
 from cxpulse.core.admission import IngestStats
@@ -28,7 +28,8 @@ class TicketAgent:
         self.ingest = TopicIngest(app, settings, TOPIC, "tickets", stats, deadletters)
         histories = self.ingest.table("ticket-histories")
         self.family = TicketFamily(self.ingest.admission, histories, settings.sla,
-                                   settings.ticket_retention, settings.ticket_max_open_age)
+                                   settings.ticket_retention, settings.ticket_max_open_age,
+                                   settings.entity_limits)
         app.agent(self.ingest.topic, name="tickets")(self._process)
         app.timer(1.0)(self._tick)
         histories.table.on_recover(self._rebuild)
@@ -39,6 +40,7 @@ class TicketAgent:
     async def _tick(self) -> None:
         if self.settings.clock == "live":
             self.family.tick(time.time())
+            flush_all(self.ingest.tables)  # breach marks written by the tick
 
     async def _rebuild(self) -> None:
         self.family.rebuild(self.ingest.assigned_partitions())

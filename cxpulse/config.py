@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cxpulse.core.contacts import ContactTargets
+from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.tickets import SlaTargets
 from cxpulse.security import (
     KafkaSecurity,
@@ -58,8 +59,20 @@ class Settings:
     contacts: ContactTargets = field(default_factory=ContactTargets)
     history_retention: float = 25 * 3600.0
     """How long contact and session histories outlive their last event."""
+    entity_max_events: int = 2000
+    """History entries one entity (a ticket, a contact, a session) may have; more are
+    dead-lettered as ``entity_too_large``."""
+    entity_max_bytes: int = 256 * 1024
+    """Serialised size one entity's history may reach (its changelog record must stay
+    below Kafka's 1 MB message limit)."""
+    replication_factor: int = 1
+    """Replicas of the tables' changelog topics (3 in production)."""
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
     metrics_security: MetricsSecurity = field(default_factory=MetricsSecurity)
+
+    @property
+    def entity_limits(self) -> EntityLimits:
+        return EntityLimits(self.entity_max_events, self.entity_max_bytes)
 
     def topic(self, name: str) -> str:
         """The real Kafka topic for a default topic name such as ``cx.tickets``."""
@@ -176,12 +189,62 @@ def _load_toml(path: str) -> dict[str, Any]:
         raise ConfigError(f"bad setting CXPULSE_CONFIG={path!r}: not valid TOML ({exc})") from None
 
 
+PRIORITY_KEYS = frozenset({"urgent", "high", "normal", "low"})
+TOML_KEYS: dict[str, frozenset[str]] = {
+    "sla.first_response": PRIORITY_KEYS,
+    "sla.resolution": PRIORITY_KEYS,
+    "dedupe": frozenset({"horizon"}),
+    "tickets": frozenset({"retention", "max_open_age"}),
+    "history": frozenset({"retention"}),
+    "contacts": frozenset({"short_abandon", "service_level_target"}),
+    "entities": frozenset({"max_events", "max_bytes"}),
+}
+"""Every table of the TOML file and the keys it may hold."""
+
+MAX_ENTITY_BYTES = 900 * 1024
+"""``entities.max_bytes`` at most: a changelog record must fit Kafka's default 1 MB."""
+
+
+def check_known_keys(doc: Mapping[str, Any]) -> None:
+    """A misspelt or unsupported key stops start-up instead of being ignored."""
+
+    def walk(table: Mapping[str, Any], path: str) -> None:
+        for key, value in table.items():
+            name = f"{path}.{key}" if path else key
+            if name in TOML_KEYS:
+                if not isinstance(value, dict):
+                    raise ConfigError(f"bad setting {name} in CXPULSE_CONFIG: expected a table")
+                unknown = sorted(set(value) - TOML_KEYS[name])
+                if unknown:
+                    raise ConfigError(f"unknown setting {name}.{unknown[0]} in CXPULSE_CONFIG: "
+                                      f"{name} takes {', '.join(sorted(TOML_KEYS[name]))}")
+            elif isinstance(value, dict) and any(k.startswith(name + ".") for k in TOML_KEYS):
+                walk(value, name)
+            else:
+                raise ConfigError(f"unknown setting {name} in CXPULSE_CONFIG: known tables are "
+                                  f"{', '.join(sorted(TOML_KEYS))}")
+
+    walk(doc, "")
+
+
+def _int_setting(doc: Mapping[str, Any], section: str, key: str, default: int,
+                 lo: int, hi: int) -> int:
+    value = doc.get(section, {}).get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ConfigError(f"bad setting {section}.{key}={value!r} in CXPULSE_CONFIG: "
+                          f"expected an integer from {lo} to {hi}")
+    return value
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and check every setting; raise :class:`ConfigError` on the first bad one."""
     env = os.environ if env is None else env
     d = Settings()
     config_path = env.get("CXPULSE_CONFIG")
     doc = _load_toml(config_path) if config_path else {}
+    check_known_keys(doc)
     sla = SlaTargets(
         first_response=_targets(doc, "first_response", d.sla.first_response),
         resolution=_targets(doc, "resolution", d.sla.resolution),
@@ -226,6 +289,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ticket_max_open_age=max_open_age,
         contacts=contacts,
         history_retention=history_retention,
+        entity_max_events=_int_setting(doc, "entities", "max_events", d.entity_max_events,
+                                       10, 100_000),
+        entity_max_bytes=_int_setting(doc, "entities", "max_bytes", d.entity_max_bytes,
+                                      4096, MAX_ENTITY_BYTES),
+        replication_factor=_read(env, "CXPULSE_REPLICATION_FACTOR", _positive_int,
+                                 d.replication_factor),
         kafka_security=kafka_security,
         metrics_security=metrics_security,
     )

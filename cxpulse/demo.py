@@ -81,7 +81,6 @@ def run_demo(settings: Settings, rate: float, backfill: float, port: int) -> int
     for p, name in ((port, "--port"), (port + 1, "--port + 1 (the broker's controller)")):
         check_port_free("127.0.0.1", p, name)
     check_port_free(settings.metrics_host, settings.metrics_port, "CXPULSE_METRICS_PORT")
-    check_port_free(settings.metrics_host, settings.web_port, "CXPULSE_WEB_PORT")
     fetch_jars()
     env = {**os.environ, "CXPULSE_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}",
            "CXPULSE_DATA_DIR": str(DEMO_DIR / "worker")}

@@ -239,7 +239,9 @@ async def start_metrics_server(registry: CollectorRegistry, host: str, port: int
 
     @web.middleware
     async def basic_auth(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if not security.authorized(request.headers.get("Authorization")):
+        # /healthz tells nothing but "the loop runs": probes need no credentials.
+        if request.path != "/healthz" and not security.authorized(
+                request.headers.get("Authorization")):
             return web.Response(status=401, text="authentication required\n",
                                 headers={"WWW-Authenticate": 'Basic realm="cxpulse"'})
         response: web.StreamResponse = await handler(request)
@@ -248,8 +250,13 @@ async def start_metrics_server(registry: CollectorRegistry, host: str, port: int
     async def metrics(_: web.Request) -> web.Response:
         return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE})
 
+    async def healthz(_: web.Request) -> web.Response:
+        # For liveness/readiness probes: answers while the event loop runs, walks no state.
+        return web.Response(text="ok\n")
+
     app = web.Application(middlewares=[basic_auth])
     app.router.add_get("/metrics", metrics)
+    app.router.add_get("/healthz", healthz)
     app.router.add_routes(_live_page_routes())
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from cxpulse.collector_guard import CollectorGuard
 from cxpulse.core import contacts as c
 from cxpulse.core import conversions as v
 from cxpulse.core import costs as k
@@ -67,8 +68,10 @@ class FamilyCollector(Collector):
 
     def __init__(self, contacts: HistoryFamily, sessions: SessionFamily,
                  conversions: HistoryFamily, surveys: HistoryFamily, costs: HistoryFamily,
-                 tickets: TicketIndex, team: TeamQuantiles | None = None) -> None:
+                 tickets: TicketIndex, team: TeamQuantiles | None = None,
+                 guard: CollectorGuard | None = None) -> None:
         self.team = team
+        self.guard = guard or CollectorGuard()
         self.contacts = contacts
         self.sessions = sessions
         self.conversions = conversions
@@ -77,13 +80,23 @@ class FamilyCollector(Collector):
         self.tickets = tickets
 
     def collect(self) -> Iterator[Metric]:
-        sessions = _windows(self.sessions)
-        conversions = _windows(self.conversions)
-        yield from self._contacts()
-        yield from self._sessions(sessions)
-        yield from self._conversions(conversions, sessions)
-        yield from self._surveys()
-        yield from self._costs(conversions)
+        # Each family alone (cxpulse/collector_guard.py); a cross-family ratio is
+        # left out with the family that failed to give its windows.
+        run = self.guard.run
+        sessions: list[Windows | None] = [None]
+        conversions: list[Windows | None] = [None]
+
+        def windows(family: HistoryFamily, out: list[Windows | None]) -> Iterator[Metric]:
+            out[0] = _windows(family)
+            return iter(())
+
+        run("sessions", lambda: windows(self.sessions, sessions))
+        run("conversions", lambda: windows(self.conversions, conversions))
+        yield from run("contacts", self._contacts)
+        yield from run("sessions", lambda: self._sessions(sessions[0]))
+        yield from run("conversions", lambda: self._conversions(conversions[0], sessions[0]))
+        yield from run("surveys", self._surveys)
+        yield from run("costs", lambda: self._costs(conversions[0]))
 
     def _contacts(self) -> Iterator[Metric]:
         windows = _windows(self.contacts)

@@ -146,7 +146,6 @@ def run_replay(path: Path, settings: Settings, progress: bool = True) -> int:
                                    app_id=f"cxpulse-replay-{tag}", clock="replay",
                                    data_dir=settings.data_dir.parent / f"replay-{tag}")
     check_port_free(settings.metrics_host, settings.metrics_port, "CXPULSE_METRICS_PORT")
-    check_port_free(settings.metrics_host, settings.web_port, "CXPULSE_WEB_PORT")
     marks, valid = expected_watermarks(path, settings)
     asyncio.run(_create_topics(settings))
     asyncio.run(publish_file(path, settings, progress=progress))

@@ -14,6 +14,7 @@ from agents.sessions import SessionAgent
 from agents.surveys import SurveyAgent
 from agents.team_quantiles import TeamQuantileAgent
 from agents.tickets import TicketAgent
+from cxpulse.collector_guard import CollectorGuard
 from cxpulse.config import ConfigError, Settings
 from cxpulse.core.admission import IngestStats
 from cxpulse.core.session_family import SessionFamily
@@ -42,13 +43,16 @@ def build_app(settings: Settings) -> faust.App:
     assert {tickets.ingest.name, *(a.ingest.name for a in others)} == set(EVENT_TOPICS)
     assert isinstance(sessions.family, SessionFamily)
     probe = KafkaProbe(settings.kafka_bootstrap)
+    guard = CollectorGuard()
     registry = build_registry([
         probe,
-        IngestCollector(stats, [tickets.ingest.admission,
-                               *(agent.ingest.admission for agent in others)]),
-        TicketCollector(tickets.family.index, team.quantiles),
+        guard,
+        guard.guarded("ingest", IngestCollector(
+            stats, [tickets.ingest.admission, *(agent.ingest.admission for agent in others)])),
+        guard.guarded("tickets", TicketCollector(tickets.family.index, team.quantiles)),
         FamilyCollector(contacts.family, sessions.family, conversions.family,
-                        surveys.family, costs.family, tickets.family.index, team.quantiles),
+                        surveys.family, costs.family, tickets.family.index, team.quantiles,
+                        guard),
     ])
 
     async def serve_metrics() -> None:
@@ -93,7 +97,6 @@ def run_worker(settings: Settings) -> None:
     """Run until SIGTERM/Ctrl-C (Faust's worker handles the signals)."""
     _check_kafka_reachable(settings.kafka_bootstrap)
     check_port_free(settings.metrics_host, settings.metrics_port, "CXPULSE_METRICS_PORT")
-    check_port_free(settings.metrics_host, settings.web_port, "CXPULSE_WEB_PORT")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = build_app(settings)
     worker = faust.Worker(app, loglevel=settings.log_level.upper(), redirect_stdouts=False)

@@ -17,6 +17,7 @@ the dead-letter headers.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,45 @@ MAX_AHEAD = 3600.0
 """Clock skew tolerated between upstream systems and the worker, in seconds."""
 
 _RFC3339 = re.compile(ENVELOPE_SCHEMA["properties"]["time"]["pattern"])
+
+
+Headers = Mapping[str, bytes] | Iterable[tuple[str, bytes]] | None
+"""Kafka message headers as clients give them: a mapping or (name, value) pairs."""
+
+BINARY_MARK = "ce_specversion"
+"""A message with this header is a binary-mode CloudEvent (SPEC §1)."""
+
+
+def _header_pairs(headers: Headers) -> Iterable[tuple[str, bytes]]:
+    if headers is None:
+        return ()
+    if isinstance(headers, Mapping):
+        return headers.items()
+    return headers
+
+
+def binary_attributes(headers: Headers) -> dict[str, Any] | Rejection | None:
+    """The CloudEvent attributes of a binary-mode message's ``ce_*`` headers, or None
+    for a structured-mode message (no ``ce_specversion`` header).
+
+    The Kafka binding puts each attribute in a ``ce_<name>`` header (UTF-8) and the
+    ``data`` in the value, whose ``content-type`` must be JSON here.
+    """
+    pairs = list(_header_pairs(headers))
+    if not any(name == BINARY_MARK for name, _ in pairs):
+        return None
+    attributes: dict[str, Any] = {}
+    for name, value in pairs:
+        if name.startswith("ce_"):
+            try:
+                attributes[name[3:]] = bytes(value).decode()
+            except (UnicodeDecodeError, TypeError):
+                return Rejection(f"invalid_field:{name[3:]}")
+        elif name.lower() == "content-type":
+            kind = bytes(value or b"").decode(errors="replace").split(";")[0].strip().lower()
+            if kind != "application/json" and not kind.endswith("+json"):
+                return Rejection("invalid_field:content-type")
+    return attributes
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +106,18 @@ def parse_time(text: str) -> float | None:
         return None
 
 
-def decode(raw: bytes | None, topic: str | None = None,
-           now: float | None = None) -> Event | Rejection:
-    """Parse and validate one message value.
+def decode(raw: bytes | None, topic: str | None = None, now: float | None = None,
+           headers: Headers = None) -> Event | Rejection:
+    """Parse and validate one message: its value, and its headers in binary mode.
 
     ``topic`` is the *default* topic name (``cx.tickets``…) the message came from;
     when given, a type that belongs to another topic is rejected. ``now`` is the
     wall clock; when given, events stamped more than :data:`MAX_AHEAD` after it are
     rejected.
     """
+    binary = binary_attributes(headers) if headers else None
+    if isinstance(binary, Rejection):
+        return binary
     if raw is None:
         return Rejection("invalid_json")
     if len(raw) > MAX_BYTES:
@@ -83,6 +126,10 @@ def decode(raw: bytes | None, topic: str | None = None,
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return Rejection("invalid_json")
+    if binary is not None:
+        # Binary mode: the value is the data; a structured-looking value stays data.
+        binary["data"] = doc
+        doc = binary
     if not isinstance(doc, dict):
         return Rejection("not_an_object")
     for name in ENVELOPE_REQUIRED:

@@ -20,13 +20,15 @@ def create_app(settings: Settings) -> faust.App:
         store="memory://",
         datadir=str(settings.data_dir),
         topic_partitions=settings.partitions,
-        topic_replication_factor=1,
+        # Changelogs hold all state: 3 replicas in production (CXPULSE_REPLICATION_FACTOR).
+        topic_replication_factor=settings.replication_factor,
         key_serializer="raw",
         value_serializer="raw",
         consumer_auto_offset_reset="earliest",
-        web_bind=settings.metrics_host,
-        web_port=settings.web_port,
-        web_host=settings.metrics_host,
+        # Faust's web server would serve its table browser (any key's value, no auth)
+        # on CXPULSE_WEB_PORT; nothing in cxpulse uses it, so it never starts. The only
+        # HTTP surface is /metrics, /healthz and the live page (cxpulse/exporter.py).
+        web_enabled=False,
         # One Kafka consumer group per app id: workers with the same id split partitions.
         broker_commit_interval=1.0,
         # A killed worker's group membership lapses after this, so its restart is quick.

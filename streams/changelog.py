@@ -52,6 +52,12 @@ class DeferredChangelog(MutableMapping[str, Any]):
         self.store[key] = value
         self._dirty[key] = self.partition
 
+    def put(self, key: str, value: Any, partition: int) -> None:
+        """Write ``key`` to ``partition``'s changelog whatever event is being processed
+        (a ticket's breach mark written while another partition's event moves "now")."""
+        self.store[key] = value
+        self._dirty[key] = partition
+
     def __delitem__(self, key: str) -> None:
         del self.store[key]
         self._dirty[key] = self.partition

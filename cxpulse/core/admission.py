@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +21,26 @@ import orjson
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.watermark import Watermark
 from cxpulse.core.windows import is_late
-from schemas.events import Event, Rejection, decode
+from schemas.contract import CONTRACTS
+from schemas.events import Event, Headers, Rejection, decode
+
+
+class Unchecked:
+    """The type of :data:`UNCHECKED`."""
+
+
+UNCHECKED = Unchecked()
+"""No message key to check (events replayed from a file, pure tests)."""
+
+Veto = Callable[[Event], Rejection | None]
+
+
+def check_key(event: Event, key: bytes | None) -> Event | Rejection:
+    """The event if the message key is its entity id (SPEC §1), else ``wrong_key``."""
+    entity = event.data.get(CONTRACTS[event.type].key_field)
+    if key is None or not isinstance(entity, str) or key != entity.encode():
+        return Rejection("wrong_key")
+    return event
 
 
 @dataclass(slots=True)
@@ -34,6 +53,10 @@ class IngestStats:
     """(topic, reason) -> bad events."""
     duplicate: Counter[str] = field(default_factory=Counter)
     late: Counter[str] = field(default_factory=Counter)
+
+
+_UNCOUNTED = IngestStats()
+"""Where the counts of messages read again go: nowhere anyone reads."""
 
 
 def payload_digest(event: Event) -> str:
@@ -77,13 +100,27 @@ class Admission:
         """chunk key -> the latest event time in it."""
         self._open: dict[int, tuple[str, float]] = {}
         """partition -> (the chunk its new ids go into, the event time that opened it)."""
+        self.applied: dict[int, int] = {}
+        """partition -> the highest offset admitted; kept in ``seen`` under the key
+        ``"<partition>:"`` (no event id is empty, so no chunk has that key)."""
 
     def now(self) -> float | None:
         """"Now" for this topic's windows: the watermark in replay, else the wall clock."""
         return self.watermark.value() if self.replay_clock else time.time()
 
-    def admit(self, raw: bytes | None, partition: int) -> Event | Rejection:
+    def admit(self, raw: bytes | None, partition: int, *, key: bytes | Unchecked | None = UNCHECKED,
+              headers: Headers = None, offset: int | None = None,
+              veto: Veto | None = None) -> Event | Rejection:
         """The event to aggregate, or the reason to dead-letter it.
+
+        ``key`` is the message key (``UNCHECKED`` in pure replays): it must be the
+        entity id named by the contract, else the event is ``wrong_key`` (an
+        unkeyed or wrongly keyed producer would split an entity over partitions).
+        ``headers`` carry a binary-mode CloudEvent's attributes. ``offset`` tells a
+        message read again because its offset was not committed (at or below the
+        highest offset applied in its partition): it is processed as before but
+        counted nowhere. ``veto`` lets the family refuse a valid new event (for
+        example ``entity_too_large``) before anything is remembered.
 
         A duplicate (its id seen within the horizon) is counted as such but still
         returned: the families' histories are keyed by event id, so applying it again
@@ -92,25 +129,43 @@ class Admission:
         with another payload is rejected (``reused_id``): the first payload stands and
         the second goes to the dead-letter topic, so nothing is lost silently.
         """
-        result = decode(raw, self.topic, now=time.time())
+        counting = offset is None or self._note_offset(partition, offset)
+        stats = self.stats if counting else _UNCOUNTED
+        result = decode(raw, self.topic, now=time.time(), headers=headers)
+        if isinstance(result, Event) and not isinstance(key, Unchecked):
+            result = check_key(result, key)
         if isinstance(result, Rejection):
-            self.stats.rejected[(self.topic, result.kind)] += 1
+            stats.rejected[(self.topic, result.kind)] += 1
             return result
         digest = payload_digest(result)
         entry = self._entry(result.id)
         if entry is not None:
             if entry[1] != digest:
-                self.stats.rejected[(self.topic, "reused_id")] += 1
+                stats.rejected[(self.topic, "reused_id")] += 1
                 return Rejection("reused_id")
-            self.stats.duplicate[self.topic] += 1
+            stats.duplicate[self.topic] += 1
             return result
+        if veto is not None:
+            refused = veto(result)
+            if refused is not None:
+                stats.rejected[(self.topic, refused.kind)] += 1
+                return refused
         now_before = self.now()
         self._remember(result.id, partition, result.time, digest)
         self.watermark.observe(partition, result.time)
-        self.stats.accepted[(self.topic, result.type)] += 1
+        stats.accepted[(self.topic, result.type)] += 1
         if is_late(result.time, now_before):
-            self.stats.late[self.topic] += 1
+            stats.late[self.topic] += 1
         return result
+
+    def _note_offset(self, partition: int, offset: int) -> bool:
+        """Record ``offset`` as applied; False when it was applied before (a re-read)."""
+        applied = self.applied.get(partition, -1)
+        if offset <= applied:
+            return False
+        self.applied[partition] = offset
+        self.seen[f"{partition}:"] = [offset]  # with the batch's other dedupe records
+        return True
 
     def _entry(self, event_id: str) -> list[Any] | None:
         """[event time, digest] of a remembered id still within the horizon."""
@@ -180,9 +235,13 @@ class Admission:
         self._chunk_of.clear()
         self._latest.clear()
         self._open.clear()
+        self.applied.clear()
         for key, chunk in self.seen.items():
             partition = int(key.partition(":")[0])
             if partition not in partitions or not chunk:
+                continue
+            if key.endswith(":"):
+                self.applied[partition] = int(chunk[0])
                 continue
             latest = max(t for t, _ in chunk.values())
             for event_id, (t, _) in chunk.items():

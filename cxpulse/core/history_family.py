@@ -5,20 +5,28 @@ Same design as the ticket family: the only durable state is each entity's histor
 event applied twice changes nothing and a recovered worker derives the same buckets.
 What differs per family, how an event becomes a history entry and a history becomes
 facts, is an :class:`Arithmetic`. Per entity the ``histories`` mapping keeps
-``{"p": partition, "h": history}``.
+``{"p": partition, "h": history, "n": its serialised size in bytes}``.
+
+Cost per event. A history grows in place (a bisect insert), and an entity's facts
+are refreshed once per batch however many of its events the batch holds (between
+:meth:`begin_batch` and :meth:`end_batch`; facts do not depend on "now", so the
+result is the same as refreshing after every event). An entity is capped at
+``limits`` (:mod:`entity_limits`), so one hot entity costs at most one bounded
+refresh per batch.
 """
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import MutableMapping
 from typing import Any, Protocol
 
-from cxpulse.core.admission import Admission
+from cxpulse.core.admission import UNCHECKED, Admission, Unchecked
+from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.facts import Fact, FactIndex
+from cxpulse.core.sorted_history import insert_once
 from cxpulse.core.team_quantiles import sample_facts
-from schemas.events import Event, Rejection
+from schemas.events import Event, Headers, Rejection
 
 History = list[list[Any]]
 """Entries ``[time, kind, event id, ...]`` sorted by (time, kind, id)."""
@@ -53,23 +61,30 @@ class NoGauges:
         """Nothing to forget."""
 
 
+def _order(entry: list[Any]) -> tuple[float, str, str]:
+    return entry[0], entry[1], entry[2]
+
+
 def add_to_history(history: History, entry: list[Any]) -> bool:
-    """Insert ``entry`` in order; False (and no change) when its id is already there."""
-    if any(e[2] == entry[2] for e in history):
-        return False
-    bisect.insort(history, entry, key=lambda e: (e[0], e[1], e[2]))
-    return True
+    """Insert ``entry`` in order; False (and no change) when it is already there."""
+    return insert_once(history, entry, _order)
 
 
 class HistoryFamily:
     """Admission, histories, their facts per bucket, and history expiry."""
 
     def __init__(self, admission: Admission, histories: MutableMapping[str, Any],
-                 arithmetic: Arithmetic, retention: float) -> None:
+                 arithmetic: Arithmetic, retention: float,
+                 limits: EntityLimits | None = None) -> None:
         self.admission = admission
         self.histories = histories
         self.arithmetic = arithmetic
         self.retention = retention
+        self.limits = limits or EntityLimits()
+        self._dirty: dict[str, int] | None = None
+        """In a batch: entity -> partition, of the entities to refresh at its end."""
+        self._checked: tuple[str, tuple[str, list[Any]] | None, int] | None = None
+        """(event id, its keyed entry, the entry's size) from the last veto."""
         self.index = FactIndex(arithmetic.n_sums, arithmetic.n_sketches)
         self._facts: dict[str, list[Fact]] = {}
         self._expiry = ExpiryQueue()
@@ -80,15 +95,30 @@ class HistoryFamily:
     def now(self) -> float | None:
         return self.admission.now()
 
-    def handle(self, raw: bytes | None, partition: int) -> Rejection | None:
+    def handle(self, raw: bytes | None, partition: int, *,
+               key: bytes | Unchecked | None = UNCHECKED, headers: Headers = None,
+               offset: int | None = None) -> Rejection | None:
         """Process one message of ``partition``; return the rejection to dead-letter."""
         now_before = self.admission.now()
-        result = self.admission.admit(raw, partition)
+        result = self.admission.admit(raw, partition, key=key, headers=headers, offset=offset,
+                                      veto=self._veto)
         self.tick()
         if isinstance(result, Event):
             self.apply(result, partition, now_before)
         self._expire(partition)
         return result if isinstance(result, Rejection) else None
+
+    def begin_batch(self) -> None:
+        """Refresh each entity once, at :meth:`end_batch`, instead of after each event."""
+        self._dirty = {}
+
+    def end_batch(self) -> None:
+        dirty, self._dirty = self._dirty or {}, None
+        for key, partition in dirty.items():
+            record = self.histories.get(key)
+            if record is not None:  # else expired within the batch, already refreshed
+                self._refresh(key, record["h"])
+                self._expiry.push(partition, record["h"][-1][0] + self.retention, key)
 
     def tick(self) -> None:
         """Move the buckets (and any family clock) to the admission's "now"."""
@@ -96,19 +126,42 @@ class HistoryFamily:
         if now is not None:
             self.index.advance(now)
 
+    def _veto(self, event: Event) -> Rejection | None:
+        """Refuse an event its entity has no room for (:mod:`entity_limits`)."""
+        keyed = self.arithmetic.entry(event)
+        size = 0
+        refused = None
+        if keyed is not None:
+            record = self.histories.get(keyed[0])
+            entries, used = (len(record["h"]), record.get("n", 0)) if record else (0, 0)
+            refused, size = self.limits.refuse(entries, used, keyed[1])
+        self._checked = (event.id, keyed, size)
+        return refused
+
     def apply(self, event: Event, partition: int, now_before: float | None) -> None:
         """Add an admitted event to its entity's history and refresh the facts."""
-        keyed = self.arithmetic.entry(event)
+        checked = self._checked
+        if checked is not None and checked[0] == event.id:
+            keyed, size = checked[1], checked[2]
+        else:  # a duplicate, offered again in case its history write was lost
+            keyed, size = self.arithmetic.entry(event), 0
+        self._checked = None
         if keyed is None:
             return
         key, entry = keyed
         record = self.histories.get(key)
-        history: History = list(record["h"]) if record else []
-        if not add_to_history(history, entry):
+        if record is None:
+            record = {"p": partition, "h": [], "n": 0}
+        if not add_to_history(record["h"], entry):
             return
-        self.histories[key] = {"p": partition, "h": history}
-        self._refresh(key, history)
-        self._expiry.push(partition, history[-1][0] + self.retention, key)
+        record["p"] = partition
+        record["n"] = record.get("n", 0) + size
+        self.histories[key] = record  # its changelog record, once per batch
+        if self._dirty is not None:
+            self._dirty[key] = partition
+            return
+        self._refresh(key, record["h"])
+        self._expiry.push(partition, record["h"][-1][0] + self.retention, key)
 
     def _refresh(self, key: str, history: History | None, *, send: bool = True) -> None:
         old = self._facts.pop(key, None)

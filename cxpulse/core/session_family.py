@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from cxpulse.core.active_users import ActiveUsers
 from cxpulse.core.admission import Admission
+from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.sessions import SessionArithmetic
 from cxpulse.core.windows import is_late
@@ -18,8 +19,9 @@ class SessionFamily(HistoryFamily):
     """``cx.sessions``: every user of a session event is also an active user."""
 
     def __init__(self, admission: Admission, histories: MutableMapping[str, Any],
-                 users: MutableMapping[str, Any], tz: ZoneInfo, retention: float) -> None:
-        super().__init__(admission, histories, SessionArithmetic(), retention)
+                 users: MutableMapping[str, Any], tz: ZoneInfo, retention: float,
+                 limits: EntityLimits | None = None) -> None:
+        super().__init__(admission, histories, SessionArithmetic(), retention, limits)
         self.active_users = ActiveUsers(users, tz)
 
     def tick(self) -> None:

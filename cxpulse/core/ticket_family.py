@@ -1,8 +1,11 @@
 """The whole ticket pipeline of one worker, over injected mappings (no Faust).
 
 A worker gives it Faust tables; tests and replays give it dicts. Per ticket the
-``histories`` mapping keeps ``{"p": partition, "h": history}``; the index is
-derived from it and rebuilt after every recovery.
+``histories`` mapping keeps ``{"p": partition, "h": history, "n": its serialised
+size, "b": the SLAs whose breach has been counted}``; the index is derived from it
+and rebuilt after every recovery. Between :meth:`begin_batch` and :meth:`end_batch`
+a ticket's view and facts are refreshed once, at the end, however many of its
+events the batch holds; meanwhile its deadlines wait (``TicketIndex.deferred``).
 
 Expiry, in event time (by the watermark): a ticket resolved for good (or never
 opened) is forgotten ``retention`` after its last event; one still open (it never
@@ -15,7 +18,8 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-from cxpulse.core.admission import Admission
+from cxpulse.core.admission import UNCHECKED, Admission, Unchecked
+from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.tickets import (
     SlaTargets,
@@ -26,7 +30,17 @@ from cxpulse.core.tickets import (
     is_closed_for_good,
     view_of,
 )
-from schemas.events import Event, Rejection
+from schemas.events import Event, Headers, Rejection
+
+
+def store(mapping: MutableMapping[str, Any], key: str, value: Any, partition: int) -> None:
+    """Write ``key`` to its own changelog partition (a Faust table's deferred
+    changelog), whatever message is being processed; a plain dict just stores it."""
+    put = getattr(mapping, "put", None)
+    if put is not None:
+        put(key, value, partition)
+    else:
+        mapping[key] = value
 
 
 class TicketFamily:
@@ -34,9 +48,15 @@ class TicketFamily:
 
     def __init__(self, admission: Admission, histories: MutableMapping[str, Any],
                  targets: SlaTargets, retention: float,
-                 max_open_age: float = 90 * 86400.0) -> None:
+                 max_open_age: float = 90 * 86400.0, limits: EntityLimits | None = None,
+                 ) -> None:
         self.admission = admission
         self.histories = histories
+        self.limits = limits or EntityLimits()
+        self._dirty: dict[str, int] | None = None
+        """In a batch: ticket -> partition, of the tickets to refresh at its end."""
+        self._checked: tuple[str, list[Any] | None, int] | None = None
+        """(event id, its history entry, the entry's size) from the last veto."""
         self.retention = retention
         self.max_open_age = max_open_age
         self.index = TicketIndex(targets)
@@ -46,31 +66,76 @@ class TicketFamily:
         self.outbox: list[tuple[str, list[list[Any]]]] = []
         """(ticket, its duration samples) to send to the team-quantile owner."""
 
-    def handle(self, raw: bytes | None, partition: int) -> Rejection | None:
+    def handle(self, raw: bytes | None, partition: int, *,
+               key: bytes | Unchecked | None = UNCHECKED, headers: Headers = None,
+               offset: int | None = None) -> Rejection | None:
         """Process one message of ``partition``; return the rejection to dead-letter."""
-        result = self.admission.admit(raw, partition)
+        result = self.admission.admit(raw, partition, key=key, headers=headers, offset=offset,
+                                      veto=self._veto)
         now = self.admission.now()
         if now is not None:
             self.index.advance(now)
+            self._persist_marks()
         if isinstance(result, Event):
             self._apply(result, partition)
         self._expire(partition)
         return result if isinstance(result, Rejection) else None
 
+    def begin_batch(self) -> None:
+        self._dirty = {}
+
+    def end_batch(self) -> None:
+        dirty, self._dirty = self._dirty or {}, None
+        self.index.deferred.clear()
+        for ticket_id, partition in dirty.items():
+            record = self.histories.get(ticket_id)
+            if record is not None:  # else expired within the batch: already removed
+                self._refresh(ticket_id, partition, record["h"])
+        self._persist_marks()
+
     def tick(self, now: float) -> None:
         """Live clock: let deadlines fire although no event arrives."""
         self.index.advance(now)
+        self._persist_marks()
+
+    def _veto(self, event: Event) -> Rejection | None:
+        """Refuse an event its ticket has no room for (:mod:`entity_limits`)."""
+        entry = history_entry(event.type, event.id, event.time, event.data)
+        size = 0
+        refused = None
+        if entry is not None:
+            record = self.histories.get(str(event.data["ticket_id"]))
+            entries, used = (len(record["h"]), record.get("n", 0)) if record else (0, 0)
+            refused, size = self.limits.refuse(entries, used, entry)
+        self._checked = (event.id, entry, size)
+        return refused
 
     def _apply(self, event: Event, partition: int) -> None:
-        entry = history_entry(event.type, event.id, event.time, event.data)
+        checked = self._checked
+        if checked is not None and checked[0] == event.id:
+            entry, size = checked[1], checked[2]
+        else:  # a duplicate, offered again in case its history write was lost
+            entry, size = history_entry(event.type, event.id, event.time, event.data), 0
+        self._checked = None
         if entry is None:
             return
         ticket_id = str(event.data["ticket_id"])
         record = self.histories.get(ticket_id)
-        history: list[list[Any]] = list(record["h"]) if record else []
-        if not add_to_history(history, entry):
+        if record is None:
+            record = {"p": partition, "h": [], "n": 0}
+        if not add_to_history(record["h"], entry):
             return
-        self.histories[ticket_id] = {"p": partition, "h": history}
+        record["p"] = partition
+        record["n"] = record.get("n", 0) + size
+        self.histories[ticket_id] = record  # its changelog record, once per batch
+        if self._dirty is not None:
+            self._dirty[ticket_id] = partition
+            self.index.deferred.add(ticket_id)
+            return
+        self._refresh(ticket_id, partition, record["h"])
+        self._persist_marks()
+
+    def _refresh(self, ticket_id: str, partition: int, history: list[list[Any]]) -> None:
         view = view_of(history)
         before = self.index.samples_of(ticket_id)
         self.index.update(ticket_id, view)
@@ -78,6 +143,18 @@ class TicketFamily:
         if after != before:
             self.outbox.append((ticket_id, after))
         self._schedule_expiry(partition, ticket_id, history, view)
+
+    def _persist_marks(self) -> None:
+        """Keep each counted breach in its ticket's record (counted once, ever)."""
+        for ticket_id, sla in self.index.new_marks:
+            record = self.histories.get(ticket_id)
+            if record is None:
+                continue
+            marks = record.setdefault("b", [])
+            if sla not in marks:
+                marks.append(sla)
+                store(self.histories, ticket_id, record, record["p"])
+        self.index.new_marks.clear()
 
     def _keep_for(self, view: TicketView | None) -> float:
         return self.retention if view is None or is_closed_for_good(view) else self.max_open_age
@@ -107,6 +184,7 @@ class TicketFamily:
             view = view_of(history)
             if max(e[0] for e in history) + self._keep_for(view) < now:
                 del self.histories[ticket_id]
+                self.index.deferred.discard(ticket_id)
                 if self.index.samples_of(ticket_id):
                     self.outbox.append((ticket_id, []))
                 self.index.remove(ticket_id)
@@ -126,5 +204,6 @@ class TicketFamily:
         for ticket_id, record in self.histories.items():
             if record["p"] in partitions:
                 view = view_of(record["h"])
-                self.index.update(ticket_id, view, live=False)
+                self.index.update(ticket_id, view, counted=record.get("b", ()))
                 self._schedule_expiry(record["p"], ticket_id, record["h"], view)
+        self._persist_marks()

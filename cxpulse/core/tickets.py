@@ -24,6 +24,7 @@ from typing import Any
 from cxpulse.core.dimensions import CHANNELS, PRIORITIES, channel_label, priority_label
 from cxpulse.core.rollup import BucketSums
 from cxpulse.core.sketch import Sketch
+from cxpulse.core.sorted_history import insert_once
 from cxpulse.core.windows import WINDOWS, bucket, oldest_kept_bucket, window_buckets
 
 # Kinds of history entries.
@@ -83,12 +84,8 @@ def _entry_order(entry: list[Any]) -> tuple[float, int, str]:
 
 
 def add_to_history(history: list[list[Any]], entry: list[Any]) -> bool:
-    """Insert ``entry`` in order; False (and no change) when its id is already there."""
-    event_id = entry[2]
-    if any(e[2] == event_id for e in history):
-        return False
-    bisect.insort(history, entry, key=_entry_order)
-    return True
+    """Insert ``entry`` in order; False (and no change) when it is already there."""
+    return insert_once(history, entry, _entry_order)
 
 
 @dataclass(slots=True)
@@ -177,7 +174,7 @@ def ticket_facts(view: TicketView, targets: SlaTargets,
             b = bucket(t)
             facts.append((b, N_RESOLVED, 1))
             facts.append((b, RES_SAMPLE, max(0.0, t - t0)))
-            if not reopened and sum(1 for r in view.responses if r <= t) == 1:
+            if not reopened and bisect.bisect_right(view.responses, t) == 1:
                 facts.append((b, N_FCR, 1))
             if resolutions == 1 and t <= res_deadline:
                 facts.append((b, N_RES_MET, 1))
@@ -255,7 +252,12 @@ class TicketIndex:
     def __init__(self, targets: SlaTargets) -> None:
         self.targets = targets
         self.breaches: Counter[tuple[str, str, str]] = Counter()
-        """cx_sla_breaches_total: breaches that happened while this process watched."""
+        """cx_sla_breaches_total: the breaches this process counted."""
+        self.new_marks: list[tuple[str, str]] = []
+        """(ticket, sla) marked as counted since the owner last persisted the marks."""
+        self.deferred: set[str] = set()
+        """Tickets whose update waits for the end of a batch: their deadlines do not
+        fire from a stale view meanwhile."""
         self.clear()
 
     def clear(self) -> None:
@@ -268,13 +270,19 @@ class TicketIndex:
         self._live: dict[str, TicketView] = {}
         """The tickets that may be open at now or later: what the gauges look at."""
         self._pending: list[tuple[float, str]] = []
+        self._counted: dict[str, set[str]] = {}
+        """ticket -> the SLAs whose breach has been counted (by any process)."""
 
-    def update(self, ticket_id: str, view: TicketView | None, *, live: bool = True) -> None:
-        """Replace a ticket's contribution. ``live=False`` while rebuilding after a
-        restart: breaches found then already happened and are not counted again."""
+    def update(self, ticket_id: str, view: TicketView | None,
+               counted: Iterable[str] | None = None) -> None:
+        """Replace a ticket's contribution. ``counted``: the SLAs whose breach some
+        process already counted (the marks kept in the ticket's record), when the
+        ticket comes back after a restart or a rebalance."""
         if view is None:
             self.remove(ticket_id)
             return
+        if counted is not None:
+            self._counted[ticket_id] = set(counted)
         now = self.now if self.now is not None else view.last_time
         facts, pending = ticket_facts(view, self.targets, now)
         labels = (view.channel, view.priority)
@@ -282,8 +290,7 @@ class TicketIndex:
         if old is not None:
             self._apply(old[0], old[1], -1)
         self._apply(labels, facts, 1)
-        if live:
-            self._count_new_breaches(labels, facts, old)
+        self._count_new_breaches(ticket_id, labels, facts)
         self._facts[ticket_id] = (labels, facts, pending)
         self._views[ticket_id] = view
         # Tickets resolved for good, up to now, cannot be in any gauge: skip them there.
@@ -312,6 +319,7 @@ class TicketIndex:
             self._apply(old[0], old[1], -1)
         self._views.pop(ticket_id, None)
         self._live.pop(ticket_id, None)
+        self._counted.pop(ticket_id, None)
 
     def advance(self, now: float) -> None:
         """Move "now" forward: fire due deadlines and drop buckets no window needs."""
@@ -321,7 +329,7 @@ class TicketIndex:
         while self._pending and self._pending[0][0] < now:
             _, ticket_id = heapq.heappop(self._pending)
             view = self._views.get(ticket_id)
-            if view is not None:
+            if view is not None and ticket_id not in self.deferred:
                 self.update(ticket_id, view)
         self.sums.drop_before(oldest_kept_bucket(now))
 
@@ -332,12 +340,28 @@ class TicketIndex:
                 continue  # the bucket is gone (or never kept): the event was late
             self.sums.at(b, labels).add(fact_field, value, weight)
 
-    def _count_new_breaches(self, labels: Labels, facts: list[Fact],
-                            old: tuple[Labels, list[Fact], list[float]] | None) -> None:
-        before = {f[1] for f in old[1]} if old is not None else set()
+    def _count_new_breaches(self, ticket_id: str, labels: Labels, facts: list[Fact]) -> None:
+        """Count each SLA breach of a ticket once, over every process (SPEC §3).
+
+        A breach is marked counted in the ticket's record (``new_marks``, persisted
+        by the owner with the ticket), so a worker that takes the ticket over after a
+        rebalance or a restart counts the breaches that fell due while nobody
+        watched, and none that another process already counted. A breach older than
+        the kept day (history read by a new deployment) is marked but not counted:
+        no page fires for it.
+        """
+        floor = oldest_kept_bucket(self.now) if self.now is not None else None
         for sla, fact_field in (("first_response", N_FR_BREACHED),
                                 ("resolution", N_RES_BREACHED)):
-            if fact_field not in before and any(f[1] == fact_field for f in facts):
+            breach = next((f for f in facts if f[1] == fact_field), None)
+            if breach is None:
+                continue
+            counted = self._counted.setdefault(ticket_id, set())
+            if sla in counted:
+                continue
+            counted.add(sla)
+            self.new_marks.append((ticket_id, sla))
+            if floor is None or breach[0] >= floor:
                 self.breaches[(sla, *labels)] += 1
 
     def snapshot(self) -> TicketSnapshot | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -24,7 +24,8 @@ class Message:
     partition: int
     offset: int
     topic: str = "cx.tickets"
-    key: bytes = b""
+    key: bytes | None = None
+    headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 
 @dataclass
@@ -64,10 +65,10 @@ def opened(n: int) -> bytes:
 class Exploding(TicketFamily):
     """A family with a bug that one event triggers."""
 
-    def handle(self, raw: bytes | None, partition: int) -> Any:
+    def handle(self, raw: bytes | None, partition: int, **message: Any) -> Any:
         if raw is not None and b'"o3"' in raw:
             raise KeyError("o3")
-        return super().handle(raw, partition)
+        return super().handle(raw, partition, **message)
 
 
 async def test_an_event_that_raises_goes_to_the_dead_letters_and_the_batch_goes_on() -> None:
@@ -76,8 +77,8 @@ async def test_an_event_that_raises_goes_to_the_dead_letters_and_the_batch_goes_
     plain = Pipeline()
     family = Exploding(plain.admission, histories, plain.family.index.targets, 7 * 86400.0)
     ingest = Ingest([histories])
-    batches = [[Message(opened(n), 0, n) for n in range(5)],
-               [Message(b"not json", 0, 5), Message(opened(6), 0, 6)]]
+    batches = [[Message(opened(n), 0, n, key=f"T{n}".encode()) for n in range(5)],
+               [Message(b"not json", 0, 5), Message(opened(6), 0, 6, key=b"T6")]]
     await process(Stream(batches), family, ingest, Team(), "tickets")  # type: ignore[arg-type]
     assert ingest.sent == [(3, INTERNAL_ERROR), (5, "invalid_json")]
     assert sorted(histories) == ["T0", "T1", "T2", "T4", "T6"]
