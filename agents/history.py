@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -71,6 +72,13 @@ def internal_error(family: TicketFamily | HistoryFamily, message: Any, exc: Exce
     return INTERNAL_ERROR
 
 
+async def rebuild(family: TicketFamily | HistoryFamily, ingest: TopicIngest) -> None:
+    """Rebuild a family after recovery, letting the event loop run between steps."""
+    for _ in family.rebuild_steps(ingest.assigned_partitions()):
+        await asyncio.sleep(0)
+    flush_all(ingest.tables)  # breach marks of breaches that fell due while no one ran
+
+
 def flush_all(tables: list[DeferredChangelog]) -> None:
     for table in tables:
         table.flush()
@@ -109,4 +117,4 @@ class HistoryAgent:
             flush_all(self.ingest.tables)
 
     async def _rebuild(self) -> None:
-        self.family.rebuild(self.ingest.assigned_partitions())
+        await rebuild(self.family, self.ingest)

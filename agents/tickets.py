@@ -7,7 +7,7 @@ from typing import Any
 
 import faust
 
-from agents.history import flush_all, process
+from agents.history import flush_all, process, rebuild
 from agents.team_quantiles import TeamQuantileAgent
 from cxpulse.config import Settings
 from cxpulse.core.admission import IngestStats
@@ -43,4 +43,4 @@ class TicketAgent:
             flush_all(self.ingest.tables)  # breach marks written by the tick
 
     async def _rebuild(self) -> None:
-        self.family.rebuild(self.ingest.assigned_partitions())
+        await rebuild(self.family, self.ingest)

@@ -24,6 +24,7 @@ from streams.app import create_app
 from streams.deadletter import DeadLetters
 from streams.health import KafkaProbe
 from streams.rewind import rewind_uncommitted
+from streams.shutdown import BoundedStopWorker
 from streams.topics import EVENT_TOPICS
 
 
@@ -99,5 +100,5 @@ def run_worker(settings: Settings) -> None:
     check_port_free(settings.metrics_host, settings.metrics_port, "CXPULSE_METRICS_PORT")
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     app = build_app(settings)
-    worker = faust.Worker(app, loglevel=settings.log_level.upper(), redirect_stdouts=False)
+    worker = BoundedStopWorker(app, loglevel=settings.log_level.upper(), redirect_stdouts=False)
     worker.execute_from_commandline()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import Counter
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -104,15 +104,23 @@ class ActiveUsers:
                     self._uncount(old)
 
     def rebuild(self, partitions: set[int], now: float | None) -> None:
+        for _ in self.rebuild_steps(partitions, now):
+            pass
+
+    def rebuild_steps(self, partitions: set[int], now: float | None,
+                      step: int = 5000) -> Iterator[None]:
+        """:meth:`rebuild`, yielding every ``step`` users (see ``HistoryFamily``)."""
         self.clear()
         if now is not None:
             self.advance(now)
-        for user, record in self.users.items():
+        for n, (user, record) in enumerate(list(self.users.items()), 1):
             if record["p"] in partitions:
                 minutes = record["m"]
                 self._expiry.push(record["p"], minutes[-1] * 60 + FORGET_AFTER, user)
                 for minute in minutes:
                     self._reach(user, minute)
+            if n % step == 0:
+                yield
 
     def counts(self, now: float) -> dict[str, int]:
         """Distinct users per window at ``now`` (after :meth:`advance`)."""

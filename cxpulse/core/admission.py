@@ -65,6 +65,10 @@ def payload_digest(event: Event) -> str:
     return hashlib.blake2b(body, digest_size=8).hexdigest()
 
 
+IDLE_AFTER = 60.0
+"""Seconds of wall-clock silence after which a partition no longer holds live-mode
+expiry back."""
+
 CHUNK_IDS = 500
 """Ids per dedupe chunk: a batch's new ids of one partition share one changelog record."""
 CHUNK_SPAN = 0.25
@@ -107,6 +111,13 @@ class Admission:
     def now(self) -> float | None:
         """"Now" for this topic's windows: the watermark in replay, else the wall clock."""
         return self.watermark.value() if self.replay_clock else time.time()
+
+    def expiry_mark(self) -> float | None:
+        """The event time state expires by: the watermark in replay (deterministic);
+        in live mode, the watermark of the partitions not idle for :data:`IDLE_AFTER`."""
+        if self.replay_clock:
+            return self.watermark.value()
+        return self.watermark.active_value(time.time(), IDLE_AFTER)
 
     def admit(self, raw: bytes | None, partition: int, *, key: bytes | Unchecked | None = UNCHECKED,
               headers: Headers = None, offset: int | None = None,
@@ -152,7 +163,7 @@ class Admission:
                 return refused
         now_before = self.now()
         self._remember(result.id, partition, result.time, digest)
-        self.watermark.observe(partition, result.time)
+        self.watermark.observe(partition, result.time, None if self.replay_clock else time.time())
         stats.accepted[(self.topic, result.type)] += 1
         if is_late(result.time, now_before):
             stats.late[self.topic] += 1
@@ -210,7 +221,7 @@ class Admission:
 
     def expire(self, partition: int) -> None:
         """Delete the chunks a horizon behind the watermark; call while in ``partition``."""
-        mark = self.watermark.value()
+        mark = self.expiry_mark()
         if mark is None:
             return
         for key in self._expiry.pop_due(partition, mark):

@@ -17,7 +17,7 @@ refresh per batch.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from typing import Any, Protocol
 
 from cxpulse.core.admission import UNCHECKED, Admission, Unchecked
@@ -70,6 +70,10 @@ def add_to_history(history: History, entry: list[Any]) -> bool:
     return insert_once(history, entry, _order)
 
 
+REBUILD_STEP = 2000
+"""Entities rebuilt between two yields to the event loop (about 20-40 ms here)."""
+
+
 class HistoryFamily:
     """Admission, histories, their facts per bucket, and history expiry."""
 
@@ -118,7 +122,6 @@ class HistoryFamily:
             record = self.histories.get(key)
             if record is not None:  # else expired within the batch, already refreshed
                 self._refresh(key, record["h"])
-                self._expiry.push(partition, record["h"][-1][0] + self.retention, key)
 
     def tick(self) -> None:
         """Move the buckets (and any family clock) to the admission's "now"."""
@@ -157,11 +160,11 @@ class HistoryFamily:
         record["p"] = partition
         record["n"] = record.get("n", 0) + size
         self.histories[key] = record  # its changelog record, once per batch
+        self._expiry.push(partition, record["h"][-1][0] + self.retention, key)
         if self._dirty is not None:
             self._dirty[key] = partition
             return
         self._refresh(key, record["h"])
-        self._expiry.push(partition, record["h"][-1][0] + self.retention, key)
 
     def _refresh(self, key: str, history: History | None, *, send: bool = True) -> None:
         old = self._facts.pop(key, None)
@@ -181,7 +184,7 @@ class HistoryFamily:
     def _expire(self, partition: int) -> None:
         """Drop histories whose last event is older than the retention."""
         self.admission.expire(partition)
-        mark = self.admission.watermark.value()
+        mark = self.admission.expiry_mark()
         if mark is None:
             return
         for key in self._expiry.pop_due(partition, mark):
@@ -192,6 +195,13 @@ class HistoryFamily:
 
     def rebuild(self, partitions: set[int]) -> None:
         """After recovery: derive everything again from the recovered mappings."""
+        for _ in self.rebuild_steps(partitions):
+            pass
+
+    def rebuild_steps(self, partitions: set[int]) -> Iterator[None]:
+        """:meth:`rebuild` in steps of :data:`REBUILD_STEP` entities, so the agent can
+        let the event loop run between them (a 10^6-entity recovery must not stop the
+        probes, the scrapes or the group's heartbeats)."""
         self.admission.rebuild(partitions)
         self.index.clear()
         self.arithmetic.clear()
@@ -199,8 +209,10 @@ class HistoryFamily:
         self._expiry.clear()
         self.outbox.clear()
         self.tick()
-        for key, record in self.histories.items():
+        for n, (key, record) in enumerate(list(self.histories.items()), 1):
             if record["p"] in partitions:
                 history = record["h"]
                 self._refresh(key, history, send=False)
                 self._expiry.push(record["p"], history[-1][0] + self.retention, key)
+            if n % REBUILD_STEP == 0:
+                yield

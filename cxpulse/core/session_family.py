@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -37,10 +37,10 @@ class SessionFamily(HistoryFamily):
 
     def _expire(self, partition: int) -> None:
         super()._expire(partition)
-        mark = self.admission.watermark.value()
+        mark = self.admission.expiry_mark()
         if mark is not None:
             self.active_users.expire(partition, mark)
 
-    def rebuild(self, partitions: set[int]) -> None:
-        super().rebuild(partitions)
-        self.active_users.rebuild(partitions, self.admission.now())
+    def rebuild_steps(self, partitions: set[int]) -> Iterator[None]:
+        yield from super().rebuild_steps(partitions)
+        yield from self.active_users.rebuild_steps(partitions, self.admission.now())

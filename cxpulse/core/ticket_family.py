@@ -15,7 +15,7 @@ upstream forgets to send.
 
 from __future__ import annotations
 
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 from cxpulse.core.admission import UNCHECKED, Admission, Unchecked
@@ -131,6 +131,8 @@ class TicketFamily:
         if self._dirty is not None:
             self._dirty[ticket_id] = partition
             self.index.deferred.add(ticket_id)
+            # The earliest it may expire; the view decides when it comes due.
+            self._queue_expiry(partition, ticket_id, record["h"][-1][0] + self.retention)
             return
         self._refresh(ticket_id, partition, record["h"])
         self._persist_marks()
@@ -161,7 +163,10 @@ class TicketFamily:
 
     def _schedule_expiry(self, partition: int, ticket_id: str, history: list[list[Any]],
                          view: TicketView | None) -> None:
-        due = max(e[0] for e in history) + self._keep_for(view)
+        self._queue_expiry(partition, ticket_id,
+                           max(e[0] for e in history) + self._keep_for(view))
+
+    def _queue_expiry(self, partition: int, ticket_id: str, due: float) -> None:
         queued = self._due.get(ticket_id)
         if queued is None or due < queued:  # a later due is found when the earlier pops
             self._due[ticket_id] = due
@@ -170,7 +175,7 @@ class TicketFamily:
     def _expire(self, partition: int) -> None:
         """Drop histories idle for longer than their retention (see the module doc)."""
         self.admission.expire(partition)
-        now = self.admission.watermark.value()
+        now = self.admission.expiry_mark()
         if now is None:
             return
         for ticket_id in list(self._retention.pop_due(partition, now)):
@@ -193,6 +198,11 @@ class TicketFamily:
 
     def rebuild(self, partitions: set[int]) -> None:
         """After recovery: derive everything again from the recovered mappings."""
+        for _ in self.rebuild_steps(partitions):
+            pass
+
+    def rebuild_steps(self, partitions: set[int], step: int = 2000) -> Iterator[None]:
+        """:meth:`rebuild`, yielding every ``step`` tickets to the event loop."""
         self.admission.rebuild(partitions)
         self.index.clear()
         self._retention.clear()
@@ -201,9 +211,11 @@ class TicketFamily:
         now = self.admission.now()
         if now is not None:
             self.index.advance(now)
-        for ticket_id, record in self.histories.items():
+        for n, (ticket_id, record) in enumerate(list(self.histories.items()), 1):
             if record["p"] in partitions:
                 view = view_of(record["h"])
                 self.index.update(ticket_id, view, counted=record.get("b", ()))
                 self._schedule_expiry(record["p"], ticket_id, record["h"], view)
-        self._persist_marks()
+                self._persist_marks()
+            if n % step == 0:
+                yield

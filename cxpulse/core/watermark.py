@@ -12,14 +12,18 @@ from __future__ import annotations
 class Watermark:
     """Per-partition maxima and the monotonic watermark derived from them."""
 
-    __slots__ = ("_floor", "partition_max")
+    __slots__ = ("_floor", "heard", "partition_max")
 
     def __init__(self) -> None:
         self.partition_max: dict[int, float] = {}
         self._floor: float | None = None
+        self.heard: dict[int, float] = {}
+        """partition -> wall-clock time of its latest event (for :meth:`active_value`)."""
 
-    def observe(self, partition: int, event_time: float) -> bool:
-        """Record an event; True when the partition's maximum moved."""
+    def observe(self, partition: int, event_time: float, wall: float | None = None) -> bool:
+        """Record an event (read at ``wall``); True when the partition's maximum moved."""
+        if wall is not None:
+            self.heard[partition] = wall
         old = self.partition_max.get(partition)
         if old is None or event_time > old:
             self.partition_max[partition] = event_time
@@ -34,3 +38,16 @@ class Watermark:
         if self._floor is None or low > self._floor:
             self._floor = low
         return self._floor
+
+    def active_value(self, wall: float, idle_after: float) -> float | None:
+        """The watermark over the partitions heard from in the last ``idle_after``
+        seconds of wall-clock time (all of them if none was): what live-mode expiry
+        follows, so one idle partition does not hold every other one's state (Flink's
+        idleness). Never below :meth:`value`."""
+        low = self.value()
+        active = [self.partition_max[p] for p, at in self.heard.items()
+                  if wall - at <= idle_after and p in self.partition_max]
+        if not active:
+            return low
+        mark = min(active)
+        return mark if low is None or mark > low else low

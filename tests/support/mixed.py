@@ -72,23 +72,40 @@ class MixedPipeline:
         return HistoryFamily(self.admissions[topic], self.table(topic), arithmetic,
                              self.settings.history_retention)
 
-    def feed(self, lines: Iterable[bytes]) -> list[str]:
-        """Feed lines; return the reasons of the rejected ones (unroutable: skipped)."""
+    def feed(self, lines: Iterable[bytes], batch: int = 1) -> list[str]:
+        """Feed lines, keyed as ``cxpulse publish`` keys them; return the reasons of the
+        rejected ones (unroutable: skipped). ``batch`` > 1 feeds them as the agents
+        do: each family refreshes an entity once per batch of that many lines."""
         reasons = []
-        for line in lines:
+        for n, line in enumerate(lines):
+            if batch > 1 and n % batch == 0:
+                self._end_batch()
+                for family in self.families.values():
+                    family.begin_batch()
             routed = route(line, self.settings)
             if not isinstance(routed, Routed):
                 continue
             partition = int(_PARTITIONER(routed.key, self.partitions, self.partitions))
             family = self.families[routed.topic]
-            rejection = family.handle(routed.value, partition)
+            rejection = family.handle(routed.value, partition, key=routed.key)
             if rejection is not None:
                 reasons.append(rejection.reason)
-            # What the agents send to the team-quantile owner, delivered at once.
-            for entity, samples in family.outbox:
-                self.team.receive(routed.topic.removeprefix("cx."), entity, samples)
-            family.outbox.clear()
+            if batch == 1:
+                self._deliver(routed.topic, family)
+        if batch > 1:
+            self._end_batch()
         return reasons
+
+    def _end_batch(self) -> None:
+        for topic, family in self.families.items():
+            family.end_batch()
+            self._deliver(topic, family)
+
+    def _deliver(self, topic: str, family: HistoryFamily | TicketFamily) -> None:
+        """What the agents send to the team-quantile owner, delivered at once."""
+        for entity, samples in family.outbox:
+            self.team.receive(topic.removeprefix("cx."), entity, samples)
+        family.outbox.clear()
 
     def rebuild(self) -> None:
         """What a restarted worker owning every partition does after recovery."""

@@ -17,11 +17,13 @@ SCENARIO = mixed_scenario.build()
 
 
 # In Phoenix (UTC-7) local midnight (07:00 UTC) falls inside the scenario (06:33-09:33 UTC).
-@pytest.mark.parametrize("timezone", ["UTC", "America/Phoenix"])
-def test_the_mixed_scenario_matches_the_references(timezone: str) -> None:
+# batch=1: every entity refreshed after each event; 137: once per batch, as the agents do.
+@pytest.mark.parametrize(("timezone", "batch"), [("UTC", 1), ("America/Phoenix", 1),
+                                                 ("UTC", 137)])
+def test_the_mixed_scenario_matches_the_references(timezone: str, batch: int) -> None:
     s = SCENARIO
     pipeline = MixedPipeline(Settings(clock="replay", timezone=timezone))
-    pipeline.feed(s.lines)
+    pipeline.feed(s.lines, batch=batch)
     expected = expected_metrics(s, timezone)
     if timezone != "UTC":
         day, trailing = (expected[("cx_active_users", (("window", w),))] for w in ("1d", "24h"))
