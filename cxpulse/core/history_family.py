@@ -85,8 +85,8 @@ class HistoryFamily:
         self.arithmetic = arithmetic
         self.retention = retention
         self.limits = limits or EntityLimits()
-        self._dirty: dict[str, int] | None = None
-        """In a batch: entity -> partition, of the entities to refresh at its end."""
+        self._dirty: set[str] | None = None
+        """In a batch: the entities to refresh at its end."""
         self._checked: tuple[str, tuple[str, list[Any]] | None, int] | None = None
         """(event id, its keyed entry, the entry's size) from the last veto."""
         self.index = FactIndex(arithmetic.n_sums, arithmetic.n_sketches)
@@ -114,11 +114,11 @@ class HistoryFamily:
 
     def begin_batch(self) -> None:
         """Refresh each entity once, at :meth:`end_batch`, instead of after each event."""
-        self._dirty = {}
+        self._dirty = set()
 
     def end_batch(self) -> None:
-        dirty, self._dirty = self._dirty or {}, None
-        for key, partition in dirty.items():
+        dirty, self._dirty = self._dirty or set(), None
+        for key in dirty:
             record = self.histories.get(key)
             if record is not None:  # else expired within the batch, already refreshed
                 self._refresh(key, record["h"])
@@ -162,7 +162,7 @@ class HistoryFamily:
         self.histories[key] = record  # its changelog record, once per batch
         self._expiry.push(partition, record["h"][-1][0] + self.retention, key)
         if self._dirty is not None:
-            self._dirty[key] = partition
+            self._dirty.add(key)
             return
         self._refresh(key, record["h"])
 
