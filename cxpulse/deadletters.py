@@ -14,8 +14,10 @@ back can be recognised. ``--rekey`` keys each by its event's entity id instead.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -43,6 +45,7 @@ EXAMPLES = 5
 """Dead-letter offsets shown per reason."""
 PROGRESS_ABOVE = 5_000
 """Show a progress bar when the topic holds more records than this."""
+ASSIGN_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -258,8 +261,7 @@ async def read_deadletters(settings: Settings, progress: bool = True) -> list[De
     try:
         if topic not in await consumer.topics():
             raise ConfigError(f"no topic {topic} on the broker: check CXPULSE_TOPIC_PREFIX")
-        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic))]
-        consumer.assign(tps)
+        tps = await _all_partitions(consumer, topic)
         begin = await consumer.beginning_offsets(tps)
         end = await consumer.end_offsets(tps)
         for tp in tps:
@@ -271,6 +273,18 @@ async def read_deadletters(settings: Settings, progress: bool = True) -> list[De
                                                 if end[tp] > begin[tp]}, bar)
     finally:
         await consumer.stop()
+
+
+async def _all_partitions(consumer: AIOKafkaConsumer, topic: str) -> list[TopicPartition]:
+    """Subscribe without a group: aiokafka then assigns every partition of the topic."""
+    consumer.subscribe([topic])
+    deadline = time.monotonic() + ASSIGN_TIMEOUT
+    while not consumer.assignment():
+        if time.monotonic() > deadline:
+            raise ConfigError(f"no partitions of {topic} after {ASSIGN_TIMEOUT:.0f} s: "
+                              "is the broker healthy?")
+        await asyncio.sleep(0.05)
+    return sorted(consumer.assignment(), key=lambda tp: tp.partition)
 
 
 async def _read_until(consumer: AIOKafkaConsumer, end: dict[TopicPartition, int],
