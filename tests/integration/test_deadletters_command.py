@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from tests.integration.conftest import Env
+from tests.integration.conftest import Env, Worker
 
 TRACE = b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 OPENED = orjson.dumps({"specversion": "1.0", "id": "e-1", "source": "helpdesk",
@@ -123,3 +124,32 @@ def test_list_json_and_republish_with_rekey(cx_env: Env) -> None:
     assert [orjson.loads(line)["deadletter_offset"] for line in costs.stdout.splitlines()] == [3]
     again = cx_env.run("deadletters", "--reason", "wrong_key", "--limit", "1", "--json")
     assert [orjson.loads(line)["deadletter_offset"] for line in again.stdout.splitlines()] == [0]
+
+
+async def _produce_bad_event(env: Env) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=env.bootstrap, acks="all")
+    await producer.start()
+    try:
+        await producer.send_and_wait(env.prefix + "cx.tickets", b"not json", key=b"T-9",
+                                     headers=[("traceparent", TRACE), ("tenant", b"\xffa")])
+    finally:
+        await producer.stop()
+
+
+def test_the_worker_keeps_original_headers_in_its_dead_letters(
+        cx_env: Env, start_worker: Callable[[Env], Worker]) -> None:
+    asyncio.run(_produce_bad_event(cx_env))
+    worker = start_worker(cx_env)
+    worker.wait_for(lambda m: sum(v for (name, _), v in m.items()
+                                  if name == "cx_events_rejected_total") == 1)
+    listed = cx_env.run("deadletters", "--json")
+    assert listed.returncode == 0, listed.stderr
+    (letter,) = [orjson.loads(line) for line in listed.stdout.splitlines()]
+    assert letter["key"] == "T-9" and letter["value"] == "not json"
+    assert letter["reason"] == "invalid_json"
+    assert letter["source_topic"] == cx_env.prefix + "cx.tickets"
+    assert [h["name"] for h in letter["headers"]] == [
+        "traceparent", "tenant", "cxpulse-source-topic", "cxpulse-source-partition",
+        "cxpulse-source-offset", "cxpulse-reason"]
+    assert letter["headers"][0]["value"] == TRACE.decode()
+    assert letter["headers"][1]["value_base64"] == "/2E="
