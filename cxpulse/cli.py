@@ -1,4 +1,4 @@
-"""``cxpulse`` command line: worker, broker, publish, simulate, demo."""
+"""``cxpulse`` command line: worker, broker, publish, simulate, demo, deadletters."""
 
 from __future__ import annotations
 
@@ -107,6 +107,27 @@ def cmd_replay(settings: Settings, args: argparse.Namespace) -> int:
     return run_replay(Path(args.file), settings, progress=not args.quiet)
 
 
+def cmd_deadletters(settings: Settings, args: argparse.Namespace) -> int:
+    from cxpulse.deadletters import Options, run
+
+    if not args.republish and args.rekey:
+        raise ConfigError("--rekey goes with --republish")
+    options = Options(json=args.json, republish=args.republish, reason=args.reason,
+                      source_topic=args.source_topic, limit=args.limit, rekey=args.rekey,
+                      progress=not args.quiet)
+    return asyncio.run(run(settings, options))
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, not {text!r}")
+    return value
+
+
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from cxpulse.demo import run_demo
 
@@ -159,17 +180,35 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--rate", type=float, default=300.0)
     demo.add_argument("--backfill", type=_duration, default=2 * 3600.0)
     demo.add_argument("--port", type=int, default=9092, help="local broker port")
+
+    dl = sub.add_parser("deadletters", help="count the dead letters by reason, print them "
+                        "(--json) or re-publish them to their source topics (--republish)")
+    dl.add_argument("--json", action="store_true",
+                    help="one JSON line per dead letter instead of the summary")
+    dl.add_argument("--republish", action="store_true",
+                    help="send the chosen ones back to their source topic (original key, "
+                    "value and headers, cxpulse-republished-from added)")
+    dl.add_argument("--reason", metavar="PREFIX",
+                    help="only reasons starting with PREFIX (e.g. wrong_key, out_of_range)")
+    dl.add_argument("--source-topic", metavar="T",
+                    help="only those from topic T (full name, or default name like cx.tickets)")
+    dl.add_argument("--limit", type=_positive, metavar="N",
+                    help="at most N (the first, by dead-letter partition and offset)")
+    dl.add_argument("--rekey", action="store_true",
+                    help="with --republish: key each by its event's entity id; one that "
+                    "cannot be re-keyed is reported and skipped")
+    dl.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 
 COMMANDS = {"worker": cmd_worker, "broker": cmd_broker, "publish": cmd_publish,
             "simulate": cmd_simulate, "check": cmd_check, "replay": cmd_replay,
-            "demo": cmd_demo}
+            "demo": cmd_demo, "deadletters": cmd_deadletters}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.command in ("publish", "simulate", "replay"):
+    if args.command in ("publish", "simulate", "replay", "deadletters"):
         # aiokafka logs connection failures itself; these commands say it in one line.
         logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     if args.command == "simulate" and args.out and args.duration is None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 from tqdm import tqdm
 
@@ -59,18 +59,19 @@ def route(line: bytes, settings: Settings) -> Routed | str:
                   line.strip())
 
 
-def _producer(settings: Settings) -> AIOKafkaProducer:
+def make_producer(settings: Settings) -> AIOKafkaProducer:
+    """A producer with the Kafka security settings (acks=all, idempotent)."""
     return AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all",
                             linger_ms=20, max_batch_size=256 * 1024, enable_idempotence=True,
                             **settings.kafka_security.aiokafka_kwargs())
 
 
-async def _start(producer: AIOKafkaProducer, settings: Settings) -> None:
-    """Connect, or stop with one line saying what to do."""
+async def start_client(client: AIOKafkaProducer | AIOKafkaConsumer, settings: Settings) -> None:
+    """Connect a producer or consumer, or stop with one line saying what to do."""
     try:
-        await producer.start()
+        await client.start()
     except KafkaConnectionError:
-        await producer.stop()
+        await client.stop()
         if not _any_server_listens(settings.kafka_bootstrap):
             raise ConfigError(f"cannot reach Kafka at CXPULSE_KAFKA_BOOTSTRAP="
                               f"{settings.kafka_bootstrap}: start a broker (cxpulse broker) or "
@@ -126,8 +127,8 @@ async def publish_file(path: Path, settings: Settings, progress: bool = True) ->
                 else:
                     yield result
 
-    producer = _producer(settings)
-    await _start(producer, settings)
+    producer = make_producer(settings)
+    await start_client(producer, settings)
     try:
         published = await _send_all(producer, routed_lines())
     finally:
@@ -149,8 +150,8 @@ async def publish_live(traffic: MixedTraffic, settings: Settings, duration: floa
     ``backfill`` seconds of history are simulated and sent at once first, so the
     windows are full from the start; those entities then go on living in real time.
     """
-    producer = _producer(settings)
-    await _start(producer, settings)
+    producer = make_producer(settings)
+    await start_client(producer, settings)
     heap: list[tuple[float, int, dict[str, Any]]] = []
     order = itertools.count()  # ties in time keep generation order
     sent = 0

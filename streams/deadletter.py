@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import faust
@@ -15,32 +15,43 @@ HEADER_PARTITION = "cxpulse-source-partition"
 HEADER_OFFSET = "cxpulse-source-offset"
 HEADER_REASON = "cxpulse-reason"
 
+Headers = list[tuple[str, bytes]]
 
-def original_headers(headers: Any) -> list[tuple[str, bytes]]:
-    """A message's headers as (name, value) pairs, from a mapping or a sequence."""
+
+def header_list(headers: Mapping[Any, Any] | Iterable[tuple[Any, Any]] | None) -> Headers:
+    """A Faust message's headers (a list of ``(str, bytes)`` pairs or a mapping) as a list.
+
+    Names given as bytes are decoded; a null value becomes ``b""``.
+    """
     if not headers:
         return []
     pairs = headers.items() if isinstance(headers, Mapping) else headers
-    return [(str(name), bytes(value or b"")) for name, value in pairs]
+    out: Headers = []
+    for name, value in pairs:
+        text = name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+        out.append((text, b"" if value is None else bytes(value)))
+    return out
 
 
 class DeadLetters:
-    """Sends rejected messages, unchanged, to the dead-letter topic."""
+    """Sends rejected messages, unchanged, to the dead-letter topic.
+
+    The dead letter has the original key, value and every original header,
+    followed by the ``cxpulse-*`` headers saying where it came from and why.
+    """
 
     def __init__(self, app: faust.App, settings: Settings) -> None:
         self.topic = app.topic(settings.topic(DEADLETTER), key_serializer="raw",
                                value_serializer="raw", partitions=settings.partitions)
 
     async def send(self, message: Any, reason: str) -> None:
-        """``message`` is the Faust message (topic, partition, offset, key, value,
-        headers): its key, value and every header go on unchanged (a producer's trace
-        id, a binary-mode event's ``ce_*`` attributes), so it can be re-published as it
-        was sent; the ``cxpulse-*`` headers say where it came from and why."""
-        headers = [
-            *original_headers(message.headers),
+        """``message`` is the Faust message (topic, partition, offset, key, value, headers)."""
+        cxpulse_headers = [
             (HEADER_TOPIC, message.topic.encode()),
             (HEADER_PARTITION, str(message.partition).encode()),
             (HEADER_OFFSET, str(message.offset).encode()),
             (HEADER_REASON, reason.encode()),
         ]
-        await self.topic.send(key=message.key, value=message.value, headers=headers)
+        original = header_list(getattr(message, "headers", None))
+        await self.topic.send(key=message.key, value=message.value,
+                              headers=[*original, *cxpulse_headers])

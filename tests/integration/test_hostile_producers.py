@@ -109,7 +109,7 @@ def extreme_events(rng: random.Random) -> list[Record]:
             data = {"kind": rng.choice(["ads", "service"]), "source": rng.choice(
                 ["paid", "organic", long_id]), "amount": rng.choice(floats)}
             if rng.random() < 0.7:
-                data["clicks"] = rng.choice(ints + [1e308])
+                data["clicks"] = rng.choice([*ints, 1e308])
             out.append(keyed(ev(f"c{ident}", "cost.recorded", t, **data), "cx.costs", "source"))
         elif kind == 1:
             out.append(keyed(ev(f"v{ident}", "conversion", t, user_id=f"U{n}"[:256],
@@ -126,7 +126,8 @@ def extreme_events(rng: random.Random) -> list[Record]:
                                 customer_id=long_id, channel=long_id, priority="urgent"),
                              "cx.tickets", "ticket_id"))
         elif kind == 4:
-            out.append(keyed(ev(f"q{ident}", "contact.queued", t, contact_id=long_id[:255] + str(n % 10),
+            contact = long_id[:255] + str(n % 10)
+            out.append(keyed(ev(f"q{ident}", "contact.queued", t, contact_id=contact,
                                 customer_id="C", channel="phone"), "cx.contacts", "contact_id"))
         else:
             out.append(keyed(ev(f"p{ident}", "page.viewed", t, session_id="S-hot",
@@ -309,12 +310,14 @@ def test_a_breach_that_falls_due_while_no_worker_runs_is_counted_once(
     produce(env, [_ticket("T-before", time.time() - 300, priority="urgent")])
     first = start_worker(env)
     first.wait_for(lambda m: total(m, "cx_sla_breaches_total") == 1, timeout=180)
-    produce(env, [_ticket("T-during", time.time() - 45, priority="urgent")])  # due in 15 s
-    first.wait_for(lambda m: total(m, "cx_tickets_open") == 2, timeout=30)
+    due = time.time() + 30
+    produce(env, [_ticket("T-during", due - 60, priority="urgent")])
+    first.wait_for(lambda m: total(m, "cx_tickets_open") == 2, timeout=20)
     samples = first.scrape()
     assert total(samples, "cx_sla_breaches_total") == 1
     first.stop()
-    time.sleep(20)  # T-during falls due while no worker runs
+    assert time.time() < due, "the first worker took too long to stop"
+    time.sleep(due - time.time() + 5)  # T-during falls due while no worker runs
     second = start_worker(env)
     samples = second.wait_for(lambda m: total(m, "cx_tickets_in_breach",
                                                 sla="first_response") == 2, timeout=180)
