@@ -13,6 +13,7 @@ from cxpulse.config import Settings
 from cxpulse.core.admission import IngestStats
 from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.ticket_family import TicketFamily
+from cxpulse.gc_pause import collector_paused_then_frozen
 from streams.changelog import BATCH_MAX, BATCH_WITHIN, DeferredChangelog
 from streams.deadletter import DeadLetters
 from streams.ingest import TopicIngest
@@ -72,11 +73,30 @@ def internal_error(family: TicketFamily | HistoryFamily, message: Any, exc: Exce
     return INTERNAL_ERROR
 
 
-async def rebuild(family: TicketFamily | HistoryFamily, ingest: TopicIngest) -> None:
-    """Rebuild a family after recovery, letting the event loop run between steps."""
-    for _ in family.rebuild_steps(ingest.assigned_partitions()):
-        await asyncio.sleep(0)
+async def rebuild(family: TicketFamily | HistoryFamily, ingest: TopicIngest,
+                  lost: set[int] | None = None) -> None:
+    """Rebuild a family from the partitions it owns (after recovery, or without the
+    ``lost`` ones), letting the event loop run between steps."""
+    owned = ingest.assigned_partitions() - (lost or set())
+    with collector_paused_then_frozen():
+        for _ in family.rebuild_steps(owned):
+            await asyncio.sleep(0)
     flush_all(ingest.tables)  # breach marks of breaches that fell due while no one ran
+
+
+def forget_on_revoke(app: faust.App, family: TicketFamily | HistoryFamily,
+                     ingest: TopicIngest) -> None:
+    """Drop a revoked partition's entities at once: left in the index, their deadlines
+    would keep firing here (the new owner counts them) although their responses now
+    reach another worker."""
+    topic = ingest.topic.get_topic_name()
+
+    async def on_revoked(_: Any, revoked: set[Any], **__: Any) -> None:
+        lost = {tp.partition for tp in revoked if tp.topic == topic}
+        if lost:
+            await rebuild(family, ingest, lost)
+
+    app.on_partitions_revoked.connect(on_revoked, weak=False)  # type: ignore[arg-type]
 
 
 def flush_all(tables: list[DeferredChangelog]) -> None:
@@ -101,6 +121,7 @@ class HistoryAgent:
         app.agent(self.ingest.topic, name=self.name)(self._process)
         app.timer(1.0)(self._tick)
         self.histories.table.on_recover(self._rebuild)
+        forget_on_revoke(app, self.family, self.ingest)
 
     def table(self, what: str) -> DeferredChangelog:
         return self.ingest.table(f"{self.name}-{what}")

@@ -7,7 +7,7 @@ from typing import Any
 
 import faust
 
-from agents.history import flush_all, process, rebuild
+from agents.history import flush_all, forget_on_revoke, process, rebuild
 from agents.team_quantiles import TeamQuantileAgent
 from cxpulse.config import Settings
 from cxpulse.core.admission import IngestStats
@@ -33,6 +33,7 @@ class TicketAgent:
         app.agent(self.ingest.topic, name="tickets")(self._process)
         app.timer(1.0)(self._tick)
         histories.table.on_recover(self._rebuild)
+        forget_on_revoke(app, self.family, self.ingest)
 
     async def _process(self, stream: Any) -> None:
         await process(stream, self.family, self.ingest, self.team, "tickets")

@@ -47,13 +47,13 @@ def build_app(settings: Settings) -> faust.App:
     guard = CollectorGuard()
     registry = build_registry([
         probe,
-        guard,
         guard.guarded("ingest", IngestCollector(
             stats, [tickets.ingest.admission, *(agent.ingest.admission for agent in others)])),
         guard.guarded("tickets", TicketCollector(tickets.family.index, team.quantiles)),
         FamilyCollector(contacts.family, sessions.family, conversions.family,
                         surveys.family, costs.family, tickets.family.index, team.quantiles,
                         guard),
+        guard,  # last: its counter includes this scrape's failures
     ])
 
     async def serve_metrics() -> None:

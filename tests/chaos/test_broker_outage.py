@@ -121,3 +121,29 @@ def test_a_sixty_second_broker_outage_mid_stream_changes_nothing(
     # Counters are exact too: the worker was never restarted, so nothing is counted twice.
     accepted = sum(v for (n, _), v in final.items() if n == "cx_events_total")
     assert accepted == len(scenario.valid)
+
+
+def test_sigterm_with_the_broker_down_stops_the_worker_within_30_seconds(
+        own_broker: OwnBroker, start_worker: Callable[[Env], Worker], tmp_path: Path) -> None:
+    scenario = mixed_scenario.build(seed=3, hours=0.5, rate=100.0)
+    prefix = "sigterm."
+    asyncio.run(_create_topics(own_broker.bootstrap, all_topics(prefix), 6))
+    env = Env({"CXPULSE_KAFKA_BOOTSTRAP": own_broker.bootstrap, "CXPULSE_TOPIC_PREFIX": prefix,
+               "CXPULSE_APP_ID": "cxpulse-sigterm", "CXPULSE_CLOCK": "replay",
+               "CXPULSE_METRICS_PORT": str(free_port()), "CXPULSE_WEB_PORT": str(free_port()),
+               "CXPULSE_DATA_DIR": str(tmp_path / "worker"), "CXPULSE_LOG_LEVEL": "info"})
+    _publish(env, scenario.lines, tmp_path / "events.jsonl")
+    worker = start_worker(env)
+    worker.wait_for(lambda m: sum(v for (n, _), v in m.items() if n == "cx_events_total") > 0,
+                    timeout=180)
+    own_broker.stop()
+    worker.wait_for(lambda m: _value(m, "cx_kafka_up") == 0, timeout=30)
+    asked = time.monotonic()
+    worker.proc.send_signal(signal.SIGTERM)
+    try:
+        worker.proc.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        pytest.fail("the worker still ran 40 s after SIGTERM:\n" + worker.tail())
+    took = time.monotonic() - asked
+    print(f"stopped {took:.1f} s after SIGTERM, exit {worker.proc.returncode}")
+    assert took <= 30.0, worker.tail()
