@@ -281,7 +281,7 @@ class TicketIndex:
         if view is None:
             self.remove(ticket_id)
             return
-        if counted is not None:
+        if counted:  # kept only for tickets with a counted breach (most have none)
             self._counted[ticket_id] = set(counted)
         now = self.now if self.now is not None else view.last_time
         facts, pending = ticket_facts(view, self.targets, now)
