@@ -210,15 +210,16 @@ def test_both_content_modes_from_the_official_sdk_and_kcat_are_accepted(
             headers = [(k, v) for k, v in message.headers.items()]
             key = message.key.encode() if isinstance(message.key, str) else message.key
             records.append(("cx.tickets", key, message.value, headers))
-    produce(cx_env, records)
+    env = Env({**cx_env.vars, "CXPULSE_CLOCK": "live"})  # every ticket open "now"
+    produce(env, records)
     lines = b"".join(b"T-kcat-%d\t" % n + orjson.dumps(ev(f"kcat-{n}", "ticket.opened", NOW - 300,
                                                             ticket_id=f"T-kcat-{n}",
                                                             customer_id="C", channel="chat",
                                                             priority="low")) + b"\n"
                      for n in range(3))
-    subprocess.run([kcat, "-P", "-b", cx_env.bootstrap, "-t", cx_env.prefix + "cx.tickets",
+    subprocess.run([kcat, "-P", "-b", env.bootstrap, "-t", env.prefix + "cx.tickets",
                     "-K", "\t"], input=lines, check=True, timeout=60)
-    worker = start_worker(cx_env)
+    worker = start_worker(env)
     samples = worker.wait_for(lambda m: counted(m) >= 9, timeout=180)
     assert total(samples, "cx_events_total", event_type="ticket.opened") == 9
     assert total(samples, "cx_events_rejected_total") == 0
