@@ -25,6 +25,7 @@ from cxpulse.core.dimensions import CHANNELS, PRIORITIES, channel_label, priorit
 from cxpulse.core.rollup import BucketSums
 from cxpulse.core.sketch import Sketch
 from cxpulse.core.sorted_history import insert_once
+from cxpulse.core.ticket_gauges import GaugeIndex, TicketGauges
 from cxpulse.core.windows import WINDOWS, bucket, oldest_kept_bucket, window_buckets
 
 # Kinds of history entries.
@@ -224,16 +225,6 @@ Labels = tuple[str, str]
 
 
 @dataclass(slots=True)
-class TicketGauges:
-    """The non-windowed gauges at one instant."""
-
-    open: Counter[Labels]
-    in_breach: Counter[tuple[str, str, str]]
-    """(sla, channel, priority) -> tickets."""
-    oldest_unanswered_age: dict[Labels, float]
-
-
-@dataclass(slots=True)
 class TicketSnapshot:
     """Everything the exporter needs, computed at ``now``."""
 
@@ -267,8 +258,8 @@ class TicketIndex:
         self._facts: dict[str, tuple[Labels, list[Fact], list[float]]] = {}
         """ticket -> (labels, facts, pending instants) as last applied."""
         self._views: dict[str, TicketView] = {}
-        self._live: dict[str, TicketView] = {}
-        """The tickets that may be open at now or later: what the gauges look at."""
+        self._gauges = GaugeIndex(self.targets.deadlines)
+        """cx_tickets_open, cx_tickets_in_breach, the oldest unanswered: kept per ticket."""
         self._pending: list[tuple[float, str]] = []
         self._counted: dict[str, set[str]] = {}
         """ticket -> the SLAs whose breach has been counted (by any process)."""
@@ -293,11 +284,7 @@ class TicketIndex:
         self._count_new_breaches(ticket_id, labels, facts)
         self._facts[ticket_id] = (labels, facts, pending)
         self._views[ticket_id] = view
-        # Tickets resolved for good, up to now, cannot be in any gauge: skip them there.
-        if is_closed_for_good(view) and view.last_time <= now:
-            self._live.pop(ticket_id, None)
-        else:
-            self._live[ticket_id] = view
+        self._gauges.update(ticket_id, view)
         already = set(old[2]) if old is not None else set()
         for t in pending:
             if t not in already:
@@ -318,7 +305,7 @@ class TicketIndex:
         if old is not None:
             self._apply(old[0], old[1], -1)
         self._views.pop(ticket_id, None)
-        self._live.pop(ticket_id, None)
+        self._gauges.remove(ticket_id)
         self._counted.pop(ticket_id, None)
 
     def advance(self, now: float) -> None:
@@ -326,6 +313,7 @@ class TicketIndex:
         if self.now is not None and now <= self.now:
             return
         self.now = now
+        self._gauges.advance(now)
         while self._pending and self._pending[0][0] < now:
             _, ticket_id = heapq.heappop(self._pending)
             view = self._views.get(ticket_id)
@@ -371,26 +359,4 @@ class TicketIndex:
             return None
         windows = {name: self.sums.window(window_buckets(now, size))
                    for name, size in WINDOWS.items()}
-        return TicketSnapshot(now, windows, self._gauges(now), Counter(self.breaches))
-
-    def _gauges(self, now: float) -> TicketGauges:
-        gauges = TicketGauges(Counter(), Counter(), {})
-        for ticket_id, view in list(self._live.items()):
-            if is_closed_for_good(view) and view.last_time <= now:
-                del self._live[ticket_id]
-                continue
-            if view.opened > now or not is_open_at(view, now):
-                continue
-            labels = (view.channel, view.priority)
-            gauges.open[labels] += 1
-            fr_deadline, res_deadline = self.targets.deadlines(view.opened, view.priority)
-            answered = bool(view.responses) and view.responses[0] <= now
-            if not answered:
-                age = now - view.opened
-                if age > gauges.oldest_unanswered_age.get(labels, -1.0):
-                    gauges.oldest_unanswered_age[labels] = age
-                if now > fr_deadline:
-                    gauges.in_breach[("first_response", *labels)] += 1
-            if now > res_deadline:
-                gauges.in_breach[("resolution", *labels)] += 1
-        return gauges
+        return TicketSnapshot(now, windows, self._gauges.read(), Counter(self.breaches))
