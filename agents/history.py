@@ -76,11 +76,17 @@ def internal_error(family: TicketFamily | HistoryFamily, message: Any, exc: Exce
 async def rebuild(family: TicketFamily | HistoryFamily, ingest: TopicIngest,
                   lost: set[int] | None = None) -> None:
     """Rebuild a family from the partitions it owns (after recovery, or without the
-    ``lost`` ones), letting the event loop run between steps."""
-    owned = ingest.assigned_partitions() - (lost or set())
-    with collector_paused_then_frozen():
-        for _ in family.rebuild_steps(owned):
-            await asyncio.sleep(0)
+    ``lost`` ones), letting the event loop run between steps.
+
+    The steps read the tables lazily (a copy of 10^6 items alone holds the loop for
+    0.1 s): nothing changes a table's size meanwhile, since the agent's stream waits
+    for the recovery and ticks and scrapes only rewrite existing keys.
+    """
+    async with ingest.rebuilding:  # a revoke and a recovery may ask at once: in turn
+        owned = ingest.assigned_partitions() - (lost or set())
+        with collector_paused_then_frozen():
+            for _ in family.rebuild_steps(owned):
+                await asyncio.sleep(0)
     flush_all(ingest.tables)  # breach marks of breaches that fell due while no one ran
 
 

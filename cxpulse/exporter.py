@@ -2,12 +2,16 @@
 
 Nothing is pre-registered per label set; a collector reads the ingest counters and
 the ticket index when Prometheus scrapes, on the event loop's thread (the HTTP
-server is aiohttp inside the worker's loop), so it sees a consistent state.
+server is aiohttp inside the worker's loop). The windows' merges, the one costly
+part, are prepared first in small steps with the loop running between them
+(:mod:`cxpulse.core.rollup`); the instant gauges are kept incrementally
+(:mod:`cxpulse.core.ticket_gauges`). So no scrape holds the loop for long.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import asyncio
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import resources
 
 from aiohttp import web
@@ -232,9 +236,19 @@ def _live_page_routes() -> list[web.RouteDef]:
     return routes
 
 
+Prepare = Callable[[], Iterator[None]]
+"""Work a scrape does in steps before its collectors run (:mod:`cxpulse.core.rollup`)."""
+
+STEPS_PER_YIELD = 4
+
+
 async def start_metrics_server(registry: CollectorRegistry, host: str, port: int,
-                               security: MetricsSecurity | None = None) -> web.AppRunner:
-    """Serve ``/metrics`` and the live page (over TLS, behind basic auth, if configured)."""
+                               security: MetricsSecurity | None = None,
+                               prepare: Prepare | None = None) -> web.AppRunner:
+    """Serve ``/metrics`` and the live page (over TLS, behind basic auth, if configured).
+
+    Before collecting, a scrape runs ``prepare`` (the windows' merges) in steps with
+    the event loop running between them, so no scrape holds the loop for long."""
     security = security or MetricsSecurity()
 
     @web.middleware
@@ -248,6 +262,10 @@ async def start_metrics_server(registry: CollectorRegistry, host: str, port: int
         return response
 
     async def metrics(_: web.Request) -> web.Response:
+        if prepare is not None:
+            for n, _step in enumerate(prepare()):
+                if n % STEPS_PER_YIELD == 0:
+                    await asyncio.sleep(0)
         return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE})
 
     async def healthz(_: web.Request) -> web.Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Iterator
 
 import faust
 
@@ -56,9 +57,16 @@ def build_app(settings: Settings) -> faust.App:
         guard,  # last: its counter includes this scrape's failures
     ])
 
+    def prepare() -> Iterator[None]:
+        yield from tickets.family.index.prepare_windows()
+        yield from team.quantiles.prepare_windows("tickets", tickets.family.index.now)
+        for agent in others:
+            yield from agent.family.prepare_windows()
+            yield from team.quantiles.prepare_windows(agent.name, agent.family.now())
+
     async def serve_metrics() -> None:
         await start_metrics_server(registry, settings.metrics_host, settings.metrics_port,
-                                   settings.metrics_security)
+                                   settings.metrics_security, prepare)
 
     app.task(serve_metrics)
     app.task(probe.run)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import faust
@@ -25,6 +26,8 @@ class TopicIngest:
         self.deadletters = deadletters
         self.topic = app.topic(settings.topic(name), key_serializer="raw",
                                value_serializer="raw", partitions=settings.partitions)
+        self.rebuilding = asyncio.Lock()
+        """Held while the topic's family is rebuilt from its tables."""
         self.tables: list[DeferredChangelog] = []
         """Every table the topic's agent writes, flushed after each batch."""
         self.seen = self.table(f"{family}-dedupe")

@@ -113,7 +113,7 @@ class ActiveUsers:
         self.clear()
         if now is not None:
             self.advance(now)
-        for n, (user, record) in enumerate(list(self.users.items()), 1):
+        for n, (user, record) in enumerate(self.users.items(), 1):
             if record["p"] in partitions:
                 minutes = record["m"]
                 self._expiry.push(record["p"], minutes[-1] * 60 + FORGET_AFTER, user)

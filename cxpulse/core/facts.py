@@ -9,11 +9,11 @@ the order of the events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from cxpulse.core.rollup import BucketSums
 from cxpulse.core.sketch import Sketch
-from cxpulse.core.windows import oldest_kept_bucket
+from cxpulse.core.windows import WINDOWS, oldest_kept_bucket, window_buckets
 
 Labels = tuple[str, ...]
 Fact = tuple[int, Labels, int, int | float]
@@ -76,6 +76,11 @@ class FactIndex:
             return
         self.floor = floor
         self.sums.drop_before(floor)
+
+    def prepare_windows(self, now: float) -> Iterator[None]:
+        """The windows ending at ``now``, for the next scrape, in steps."""
+        self.advance(now)
+        yield from self.sums.prepare_steps(window_buckets(now, size) for size in WINDOWS.values())
 
     def window(self, buckets: range) -> dict[Labels, Totals]:
         """The sum over ``buckets`` per label set (only label sets with facts)."""

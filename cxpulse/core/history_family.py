@@ -24,6 +24,7 @@ from cxpulse.core.admission import UNCHECKED, Admission, Unchecked
 from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.facts import Fact, FactIndex
+from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.sorted_history import insert_once
 from cxpulse.core.team_quantiles import sample_facts
 from schemas.events import Event, Headers, Rejection
@@ -90,7 +91,7 @@ class HistoryFamily:
         self._checked: tuple[str, tuple[str, list[Any]] | None, int] | None = None
         """(event id, its keyed entry, the entry's size) from the last veto."""
         self.index = FactIndex(arithmetic.n_sums, arithmetic.n_sketches)
-        self._facts: dict[str, list[Fact]] = {}
+        self._facts: ShardedDict[list[Fact]] = ShardedDict()
         self._expiry = ExpiryQueue()
         self.outbox: list[tuple[str, list[list[Any]]]] = []
         """(entity, its duration samples) changed since the agent last sent them to
@@ -128,6 +129,13 @@ class HistoryFamily:
         now = self.admission.now()
         if now is not None:
             self.index.advance(now)
+
+    def prepare_windows(self) -> Iterator[None]:
+        """The windows of the next scrape, in steps (see :mod:`rollup`)."""
+        now = self.now()
+        if now is not None:
+            self.tick()
+            yield from self.index.prepare_windows(now)
 
     def _veto(self, event: Event) -> Rejection | None:
         """Refuse an event its entity has no room for (:mod:`entity_limits`)."""
@@ -209,7 +217,7 @@ class HistoryFamily:
         self._expiry.clear()
         self.outbox.clear()
         self.tick()
-        for n, (key, record) in enumerate(list(self.histories.items()), 1):
+        for n, (key, record) in enumerate(self.histories.items(), 1):
             if record["p"] in partitions:
                 history = record["h"]
                 self._refresh(key, history, send=False)

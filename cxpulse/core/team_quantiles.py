@@ -11,7 +11,7 @@ label set" — here one worker owns every label set).
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from typing import Any
 
 from cxpulse.core.facts import Fact, FactIndex, Labels, Totals
@@ -61,6 +61,11 @@ class TeamQuantiles:
             index.clear()
         for key, samples in self.table.items():
             self.indexes[key.partition("|")[0]].apply(_facts(samples), 1)
+
+    def prepare_windows(self, family: str, now: float | None) -> Iterator[None]:
+        """The next scrape's windows of ``family`` (on the owner), in steps."""
+        if now is not None and family in self.indexes and self.owned():
+            yield from self.indexes[family].prepare_windows(now)
 
     def windows(self, family: str, now: float) -> dict[str, dict[Labels, Totals]]:
         """Per window, the team's sketches by label set, at ``now`` (the family's)."""

@@ -21,6 +21,7 @@ from typing import Any
 from cxpulse.core.admission import UNCHECKED, Admission, Unchecked
 from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
+from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.tickets import (
     SlaTargets,
     TicketIndex,
@@ -61,7 +62,7 @@ class TicketFamily:
         self.max_open_age = max_open_age
         self.index = TicketIndex(targets)
         self._retention = ExpiryQueue()
-        self._due: dict[str, float] = {}
+        self._due: ShardedDict[float] = ShardedDict()
         """ticket -> its earliest queued expiry (one live queue entry per ticket)."""
         self.outbox: list[tuple[str, list[list[Any]]]] = []
         """(ticket, its duration samples) to send to the team-quantile owner."""
@@ -211,7 +212,7 @@ class TicketFamily:
         now = self.admission.now()
         if now is not None:
             self.index.advance(now)
-        for n, (ticket_id, record) in enumerate(list(self.histories.items()), 1):
+        for n, (ticket_id, record) in enumerate(self.histories.items(), 1):
             if record["p"] in partitions:
                 view = view_of(record["h"])
                 self.index.update(ticket_id, view, counted=record.get("b", ()))

@@ -31,6 +31,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from cxpulse.core.sharded import ShardedDict
+
 Labels = tuple[str, str]
 """(channel, priority)."""
 
@@ -215,7 +217,7 @@ class GaugeIndex:
     def __init__(self, deadlines: Deadlines) -> None:
         self.deadlines = deadlines
         self.now: float | None = None
-        self._tickets: dict[str, _Ticket] = {}
+        self._tickets: ShardedDict[_Ticket] = ShardedDict()
         """Tickets that contribute now or may later (the others are dropped)."""
         self._heap: list[Due] = []
         self._open: Counter[Labels] = Counter()

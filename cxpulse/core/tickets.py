@@ -17,12 +17,13 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from cxpulse.core.dimensions import CHANNELS, PRIORITIES, channel_label, priority_label
 from cxpulse.core.rollup import BucketSums
+from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.sketch import Sketch
 from cxpulse.core.sorted_history import insert_once
 from cxpulse.core.ticket_gauges import GaugeIndex, TicketGauges
@@ -255,9 +256,9 @@ class TicketIndex:
         """Forget every ticket (before a rebuild); the breach counter keeps counting."""
         self.now: float | None = None
         self.sums: BucketSums[Labels, BucketTotals] = BucketSums(BucketTotals)
-        self._facts: dict[str, tuple[Labels, list[Fact], list[float]]] = {}
+        self._facts: ShardedDict[tuple[Labels, list[Fact], list[float]]] = ShardedDict()
         """ticket -> (labels, facts, pending instants) as last applied."""
-        self._views: dict[str, TicketView] = {}
+        self._views: ShardedDict[TicketView] = ShardedDict()
         self._gauges = GaugeIndex(self.targets.deadlines)
         """cx_tickets_open, cx_tickets_in_breach, the oldest unanswered: kept per ticket."""
         self._pending: list[tuple[float, str]] = []
@@ -351,6 +352,12 @@ class TicketIndex:
             self.new_marks.append((ticket_id, sla))
             if floor is None or breach[0] >= floor:
                 self.breaches[(sla, *labels)] += 1
+
+    def prepare_windows(self) -> Iterator[None]:
+        """The next snapshot's windows, in steps (:meth:`BucketSums.prepare_steps`)."""
+        if self.now is not None:
+            yield from self.sums.prepare_steps(window_buckets(self.now, size)
+                                               for size in WINDOWS.values())
 
     def snapshot(self) -> TicketSnapshot | None:
         """Windows and gauges at the current "now"; None before any event."""

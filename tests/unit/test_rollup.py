@@ -69,3 +69,22 @@ def test_a_day_window_reuses_whole_hours_and_sees_a_late_write() -> None:
     again = sums.window(day)["x"]
     assert again.count == 24 * HOUR + 1
     assert again.total_us == first.total_us + 1000 * 10**6
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(START, START + 30 * HOUR), st.sampled_from("ab"),
+                          st.integers(1, 5)), max_size=80),
+       st.integers(START + HOUR, START + 30 * HOUR))
+def test_prepared_windows_equal_computed_ones(writes: list[tuple[int, str, int]],
+                                              end: int) -> None:
+    plain: BucketSums[str, Count] = BucketSums(Count)
+    prepared: BucketSums[str, Count] = BucketSums(Count)
+    for b, labels, n in writes:
+        plain.at(b, labels).n += n
+        prepared.at(b, labels).n += n
+    windows = [range(end - size + 1, end + 1) for size in (5, 60, 1440)]
+    steps = sum(1 for _ in prepared.prepare_steps(windows))
+    assert steps >= 3
+    for buckets in windows:
+        got = {k: v.n for k, v in prepared.window(buckets).items()}
+        assert got == {k: v.n for k, v in plain.window(buckets).items()}
