@@ -25,7 +25,7 @@ from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.facts import Fact, FactIndex
 from cxpulse.core.sharded import ShardedDict
-from cxpulse.core.sorted_history import insert_once
+from cxpulse.core.sorted_history import add_to_record
 from cxpulse.core.team_quantiles import sample_facts
 from schemas.events import Event, Headers, Rejection
 
@@ -64,11 +64,6 @@ class NoGauges:
 
 def _order(entry: list[Any]) -> tuple[float, str, str]:
     return entry[0], entry[1], entry[2]
-
-
-def add_to_history(history: History, entry: list[Any]) -> bool:
-    """Insert ``entry`` in order; False (and no change) when it is already there."""
-    return insert_once(history, entry, _order)
 
 
 REBUILD_STEP = 2000
@@ -160,14 +155,9 @@ class HistoryFamily:
         if keyed is None:
             return
         key, entry = keyed
-        record = self.histories.get(key)
+        record = add_to_record(self.histories, key, entry, size, partition, _order)
         if record is None:
-            record = {"p": partition, "h": [], "n": 0}
-        if not add_to_history(record["h"], entry):
             return
-        record["p"] = partition
-        record["n"] = record.get("n", 0) + size
-        self.histories[key] = record  # its changelog record, once per batch
         self._expiry.push(partition, record["h"][-1][0] + self.retention, key)
         if self._dirty is not None:
             self._dirty.add(key)

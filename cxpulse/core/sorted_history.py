@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 Order = Callable[[list[Any]], tuple[Any, ...]]
@@ -21,3 +21,19 @@ def insert_once(history: list[list[Any]], entry: list[Any], order: Order) -> boo
         return False
     history.insert(at, entry)
     return True
+
+
+def add_to_record(histories: MutableMapping[str, Any], key: str, entry: list[Any], size: int,
+                  partition: int, order: Order) -> dict[str, Any] | None:
+    """Insert ``entry`` into ``key``'s record ``{"p": partition, "h": history, "n":
+    serialised size}``, grown in place and written back (its changelog record, once
+    per batch); the record, or None when the entry was already there."""
+    record: dict[str, Any] | None = histories.get(key)
+    if record is None:
+        record = {"p": partition, "h": [], "n": 0}
+    if not insert_once(record["h"], entry, order):
+        return None
+    record["p"] = partition
+    record["n"] = record.get("n", 0) + size
+    histories[key] = record
+    return record

@@ -22,11 +22,12 @@ from cxpulse.core.admission import UNCHECKED, Admission, Unchecked
 from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.sharded import ShardedDict
+from cxpulse.core.sorted_history import add_to_record
 from cxpulse.core.tickets import (
     SlaTargets,
     TicketIndex,
     TicketView,
-    add_to_history,
+    entry_order,
     history_entry,
     is_closed_for_good,
     view_of,
@@ -121,14 +122,9 @@ class TicketFamily:
         if entry is None:
             return
         ticket_id = str(event.data["ticket_id"])
-        record = self.histories.get(ticket_id)
+        record = add_to_record(self.histories, ticket_id, entry, size, partition, entry_order)
         if record is None:
-            record = {"p": partition, "h": [], "n": 0}
-        if not add_to_history(record["h"], entry):
             return
-        record["p"] = partition
-        record["n"] = record.get("n", 0) + size
-        self.histories[ticket_id] = record  # its changelog record, once per batch
         if self._dirty is not None:
             self._dirty[ticket_id] = partition
             self.index.deferred.add(ticket_id)

@@ -81,13 +81,13 @@ def history_entry(event_type: str, event_id: str, time: float,
     raise ValueError(f"not a ticket event: {event_type}")
 
 
-def _entry_order(entry: list[Any]) -> tuple[float, int, str]:
+def entry_order(entry: list[Any]) -> tuple[float, int, str]:
     return entry[0], _KIND_ORDER[entry[1]], entry[2]
 
 
 def add_to_history(history: list[list[Any]], entry: list[Any]) -> bool:
     """Insert ``entry`` in order; False (and no change) when it is already there."""
-    return insert_once(history, entry, _entry_order)
+    return insert_once(history, entry, entry_order)
 
 
 @dataclass(slots=True)
