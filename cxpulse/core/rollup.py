@@ -35,7 +35,7 @@ T = TypeVar("T", bound=Mergeable)
 class BucketSums(Generic[K, T]):
     """``buckets[minute][labels]`` sums, written through :meth:`at`."""
 
-    __slots__ = ("_hours", "_ready", "buckets", "new")
+    __slots__ = ("_hours", "_ready", "_writes", "buckets", "new")
 
     def __init__(self, new: Callable[[], T]) -> None:
         self.new = new
@@ -44,9 +44,12 @@ class BucketSums(Generic[K, T]):
         """hour (bucket // HOUR) -> the sum of its buckets, while none has changed."""
         self._ready: dict[tuple[int, int], dict[K, T]] = {}
         """(first, stop bucket) -> a window prepared for the scrape under way."""
+        self._writes = 0
+        """Writes so far: an hour summed across steps is cached only if none came."""
 
     def at(self, b: int, labels: K) -> T:
         """The sums of (bucket, labels), created empty; the caller changes them."""
+        self._writes += 1
         self._hours.pop(b // HOUR, None)
         per_bucket = self.buckets.get(b)
         if per_bucket is None:
@@ -92,24 +95,22 @@ class BucketSums(Generic[K, T]):
         b, stop = buckets.start, buckets.stop
         while b < stop:
             if b % HOUR == 0 and b + HOUR <= stop:
-                yield from self._hour_steps(b // HOUR)
-                self._add(out, self._hours.get(b // HOUR))
+                h = b // HOUR
+                hour = self._hours.get(h)
+                if hour is None:  # sum it, a step per 10 minute buckets
+                    hour, writes = {}, self._writes
+                    for minute in range(b, b + HOUR):
+                        self._add(hour, self.buckets.get(minute))
+                        if minute % 10 == 9:
+                            yield
+                    if self._writes == writes:  # else a bucket may have changed meanwhile
+                        self._hours[h] = hour
+                self._add(out, hour)
                 b += HOUR
             else:
                 self._add(out, self.buckets.get(b))
                 b += 1
             yield
-
-    def _hour_steps(self, h: int) -> Iterator[None]:
-        """Cache hour ``h``'s sum if it is not (a step per 10 minute buckets)."""
-        if h in self._hours:
-            return
-        cached: dict[K, T] = {}
-        for b in range(h * HOUR, (h + 1) * HOUR):
-            self._add(cached, self.buckets.get(b))
-            if b % 10 == 9:
-                yield
-        self._hours[h] = cached
 
     def _add(self, out: dict[K, T], sums: dict[K, T] | None) -> None:
         if not sums:

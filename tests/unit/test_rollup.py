@@ -88,3 +88,15 @@ def test_prepared_windows_equal_computed_ones(writes: list[tuple[int, str, int]]
     for buckets in windows:
         got = {k: v.n for k, v in prepared.window(buckets).items()}
         assert got == {k: v.n for k, v in plain.window(buckets).items()}
+
+
+def test_a_write_while_a_scrape_prepares_never_leaves_a_stale_hour() -> None:
+    sums: BucketSums[str, Count] = BucketSums(Count)
+    for b in range(START, START + 3 * HOUR):
+        sums.at(b, "a").n += 1
+    day = range(START, START + 3 * HOUR)
+    for n, _ in enumerate(sums.prepare_steps([day])):
+        if n == 2:  # inside the first hour's sum: a late event lands in it
+            sums.at(START + 5, "a").n += 100  # a minute already summed
+    assert sums.window(day)["a"].n in (3 * HOUR, 3 * HOUR + 100)  # this scrape: either
+    assert sums.window(day)["a"].n == 3 * HOUR + 100  # every later one: exact
