@@ -104,6 +104,8 @@ class Admission:
         """chunk key -> the latest event time in it."""
         self._open: dict[int, tuple[str, float]] = {}
         """partition -> (the chunk its new ids go into, the event time that opened it)."""
+        self.rereading = False
+        """Whether the last message admitted was read again (see :meth:`admit`)."""
         self.applied: dict[int, int] = {}
         """partition -> the highest offset admitted; kept in ``seen`` under the key
         ``"<partition>:"`` (no event id is empty, so no chunk has that key)."""
@@ -141,6 +143,7 @@ class Admission:
         the second goes to the dead-letter topic, so nothing is lost silently.
         """
         counting = offset is None or self._note_offset(partition, offset)
+        self.rereading = not counting
         stats = self.stats if counting else _UNCOUNTED
         result = decode(raw, self.topic, now=time.time(), headers=headers)
         if isinstance(result, Event) and not isinstance(key, Unchecked):

@@ -81,6 +81,8 @@ class HistoryFamily:
         self.arithmetic = arithmetic
         self.retention = retention
         self.limits = limits or EntityLimits()
+        self._resend: set[str] = set()
+        """Entities whose samples go to the team-quantile owner even if unchanged."""
         self._dirty: set[str] | None = None
         """In a batch: the entities to refresh at its end."""
         self._checked: tuple[str, tuple[str, list[Any]] | None, int] | None = None
@@ -157,7 +159,12 @@ class HistoryFamily:
         key, entry = keyed
         record = add_to_record(self.histories, key, entry, size, partition, _order)
         if record is None:
-            return
+            if not self.admission.rereading:
+                return
+            # Read again after a crash: the history has it, but what followed its write
+            # (the samples sent to the team-quantile owner) may not have left.
+            record = self.histories[key]
+            self._resend.add(key)
         self._expiry.push(partition, record["h"][-1][0] + self.retention, key)
         if self._dirty is not None:
             self._dirty.add(key)
@@ -176,8 +183,9 @@ class HistoryFamily:
         if send and self.arithmetic.n_sketches:
             n = self.arithmetic.n_sums
             samples = sample_facts(facts, n)
-            if samples != sample_facts(old or [], n):
+            if samples != sample_facts(old or [], n) or key in self._resend:
                 self.outbox.append((key, samples))
+        self._resend.discard(key)
 
     def _expire(self, partition: int) -> None:
         """Drop histories whose last event is older than the retention."""

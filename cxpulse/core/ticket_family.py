@@ -55,6 +55,8 @@ class TicketFamily:
         self.admission = admission
         self.histories = histories
         self.limits = limits or EntityLimits()
+        self._resend: set[str] = set()
+        """Tickets whose samples go to the team-quantile owner even if unchanged."""
         self._dirty: dict[str, int] | None = None
         """In a batch: ticket -> partition, of the tickets to refresh at its end."""
         self._checked: tuple[str, list[Any] | None, int] | None = None
@@ -124,7 +126,12 @@ class TicketFamily:
         ticket_id = str(event.data["ticket_id"])
         record = add_to_record(self.histories, ticket_id, entry, size, partition, entry_order)
         if record is None:
-            return
+            if not self.admission.rereading:
+                return
+            # Read again after a crash: the history has it, but what followed its write
+            # (the samples sent to the team-quantile owner) may not have left.
+            record = self.histories[ticket_id]
+            self._resend.add(ticket_id)
         if self._dirty is not None:
             self._dirty[ticket_id] = partition
             self.index.deferred.add(ticket_id)
@@ -139,8 +146,9 @@ class TicketFamily:
         before = self.index.samples_of(ticket_id)
         self.index.update(ticket_id, view)
         after = self.index.samples_of(ticket_id)
-        if after != before:
+        if after != before or ticket_id in self._resend:
             self.outbox.append((ticket_id, after))
+        self._resend.discard(ticket_id)
         self._schedule_expiry(partition, ticket_id, history, view)
 
     def _persist_marks(self) -> None:

@@ -374,11 +374,14 @@ def test_two_workers_and_a_rebalance_count_every_breach_and_event_once(
             except OSError:
                 ends = None
             if ends and sum(total(e, "cx_sla_breaches_total") for e in ends) >= 2 * unanswered \
+                    and sum(total(e, "cx_events_total") for e in ends) >= events \
                     and all(total(e, "cx_events_total") > 0 for e in ends):
-                time.sleep(5)
+                time.sleep(3)  # anything counted twice would show now
                 return a.scrape(), b.scrape()
             time.sleep(1)
-        pytest.fail(f"breaches never reached {2 * unanswered}:\n{a.tail()}\n{b.tail()}")
+        pytest.fail(f"breaches or events never reached {2 * unanswered}, {events}; last: "
+                    f"{[total(e, 'cx_events_total') for e in ends or ()]}\n{a.tail()}\n"
+                    f"{b.tail()}")
 
     ends = done()
     summed = {name: sum(total(e, name) for e in ends)

@@ -278,3 +278,20 @@ def test_an_idle_partition_does_not_hold_live_expiry_back() -> None:
     assert mark.active_value(1030.0, 60.0) == T0
     mark.observe(0, T0 + 1, wall=1200.0)
     assert mark.active_value(1200.0, 60.0) == T0 + 1
+
+
+def test_a_message_read_again_sends_its_entitys_samples_again() -> None:
+    """A crash after the history write but before the team samples left: the re-read
+    sends them (the owner replaces an entity's samples, so a repeat changes nothing)."""
+    histories: dict[str, Any] = {}
+    seen: dict[str, Any] = {}
+    first = TicketFamily(gate(seen), histories, SlaTargets(), 7 * 86400.0)
+    first.handle(opened(0, "T-1"), 0, offset=0)
+    first.handle(responded(1, "T-1", T0 + 60), 0, offset=1)
+    assert first.outbox  # ... and lost with the process
+    restarted = TicketFamily(gate(dict(seen)), histories, SlaTargets(), 7 * 86400.0)
+    restarted.rebuild({0})
+    assert restarted.outbox == []
+    restarted.handle(responded(1, "T-1", T0 + 60), 0, offset=1)  # read again
+    assert [ticket for ticket, _ in restarted.outbox] == ["T-1"]
+    assert restarted.outbox[-1][1] == first.outbox[-1][1]
