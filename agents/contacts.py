@@ -7,7 +7,7 @@ from cxpulse.core.contacts import ContactArithmetic
 from cxpulse.core.history_family import HistoryFamily
 
 
-class ContactAgent(HistoryAgent):
+class ContactAgent(HistoryAgent[HistoryFamily]):
     topic = "cx.contacts"
 
     def build_family(self) -> HistoryFamily:

@@ -12,7 +12,7 @@ from cxpulse.core.conversions import ConversionArithmetic
 from cxpulse.core.history_family import HistoryFamily
 
 
-class ConversionAgent(HistoryAgent):
+class ConversionAgent(HistoryAgent[HistoryFamily]):
     topic = "cx.conversions"
 
     def build_family(self) -> HistoryFamily:

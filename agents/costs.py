@@ -7,7 +7,7 @@ from cxpulse.core.costs import CostArithmetic
 from cxpulse.core.history_family import HistoryFamily
 
 
-class CostAgent(HistoryAgent):
+class CostAgent(HistoryAgent[HistoryFamily]):
     topic = "cx.costs"
 
     def build_family(self) -> HistoryFamily:

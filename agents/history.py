@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import faust
 
@@ -24,7 +24,7 @@ INTERNAL_ERROR = "internal_error"
 """Dead-letter reason of an event whose processing raised: a bug, not bad input."""
 
 
-async def process(stream: Any, family: TicketFamily | HistoryFamily, ingest: TopicIngest,
+async def process(stream: Any, family: Family, ingest: TopicIngest,
                   team: TeamQuantileAgent, name: str) -> None:
     """Every agent's loop: the family's pure pipeline over a batch, the batch's table
     writes, then its dead letters and team samples.
@@ -59,7 +59,7 @@ async def process(stream: Any, family: TicketFamily | HistoryFamily, ingest: Top
             await team.send(name, family.outbox)
 
 
-def internal_error(family: TicketFamily | HistoryFamily, message: Any, exc: Exception) -> str:
+def internal_error(family: Family, message: Any, exc: Exception) -> str:
     """Count and log an event whose processing raised; it goes to the dead letters.
 
     A crashed agent is restarted, but the events it had taken count as processed:
@@ -73,7 +73,7 @@ def internal_error(family: TicketFamily | HistoryFamily, message: Any, exc: Exce
     return INTERNAL_ERROR
 
 
-async def rebuild(family: TicketFamily | HistoryFamily, ingest: TopicIngest,
+async def rebuild(family: Family, ingest: TopicIngest,
                   lost: set[int] | None = None) -> None:
     """Rebuild a family from the partitions it owns (after recovery, or without the
     ``lost`` ones), letting the event loop run between steps.
@@ -90,7 +90,7 @@ async def rebuild(family: TicketFamily | HistoryFamily, ingest: TopicIngest,
     flush_all(ingest.tables)  # breach marks of breaches that fell due while no one ran
 
 
-def forget_on_revoke(app: faust.App, family: TicketFamily | HistoryFamily,
+def forget_on_revoke(app: faust.App, family: Family,
                      ingest: TopicIngest) -> None:
     """Drop a revoked partition's entities at once: left in the index, their deadlines
     would keep firing here (the new owner counts them) although their responses now
@@ -110,11 +110,17 @@ def flush_all(tables: list[DeferredChangelog]) -> None:
         table.flush()
 
 
-class HistoryAgent:
+Family = TicketFamily | HistoryFamily
+F = TypeVar("F", TicketFamily, HistoryFamily)
+
+
+class HistoryAgent(Generic[F]):
     """One agent over a topic, its history table, a 1 s timer for the live clock."""
 
     topic: str
     """The topic's default name, e.g. ``cx.contacts``."""
+    histories_table = ""
+    """The history table's name, when not ``<family>-histories``."""
 
     def __init__(self, app: faust.App, settings: Settings, stats: IngestStats,
                  deadletters: DeadLetters, team: TeamQuantileAgent) -> None:
@@ -122,8 +128,9 @@ class HistoryAgent:
         self.team = team
         self.name = self.topic.removeprefix("cx.")
         self.ingest = TopicIngest(app, settings, self.topic, self.name, stats, deadletters)
-        self.histories = self.table("histories")
-        self.family = self.build_family()
+        self.histories = (self.ingest.table(self.histories_table) if self.histories_table
+                          else self.table("histories"))
+        self.family: F = self.build_family()
         app.agent(self.ingest.topic, name=self.name)(self._process)
         app.timer(1.0)(self._tick)
         self.histories.table.on_recover(self._rebuild)
@@ -132,7 +139,7 @@ class HistoryAgent:
     def table(self, what: str) -> DeferredChangelog:
         return self.ingest.table(f"{self.name}-{what}")
 
-    def build_family(self) -> HistoryFamily:
+    def build_family(self) -> F:
         raise NotImplementedError
 
     async def _process(self, stream: Any) -> None:

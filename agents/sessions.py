@@ -13,7 +13,7 @@ from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.session_family import SessionFamily
 
 
-class SessionAgent(HistoryAgent):
+class SessionAgent(HistoryAgent[HistoryFamily]):
     topic = "cx.sessions"
 
     def build_family(self) -> HistoryFamily:

@@ -7,7 +7,7 @@ from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.surveys import SurveyArithmetic
 
 
-class SurveyAgent(HistoryAgent):
+class SurveyAgent(HistoryAgent[HistoryFamily]):
     topic = "cx.surveys"
 
     def build_family(self) -> HistoryFamily:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.integration.conftest import free_port
+from cxpulse.addresses import free_port
 
 
 @contextmanager

@@ -20,8 +20,8 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
-from tests.integration.conftest import free_port
-from tests.support.prom import scrape
+from cxpulse.addresses import free_port
+from cxpulse.metrics_text import scrape
 
 POLL = 0.05
 """Seconds between scrapes: back to back, the scrapes would hold the worker's event

@@ -15,11 +15,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from tqdm import tqdm
 
+from cxpulse.addresses import free_port
 from cxpulse.config import Settings
+from cxpulse.metrics_text import scrape
 from cxpulse.replay import expected_watermarks, finished, total
 from streams.topics import EVENT_TOPICS
-from tests.integration.conftest import free_port
-from tests.support.prom import scrape
 
 EVENTS_PER_TICKET_HOUR = 28.0
 """About how many events of all families one ticket per hour brings (cxpulse.simulate)."""
@@ -144,7 +144,7 @@ def worker(bootstrap: str, prefix: str, data: Path, tmp: Path, run: int,
                     raise RuntimeError(f"no progress for 300 s at {last:,.0f} of {valid:,} "
                                        "events:\n" + _tail(logs[0].name))
                 try:
-                    scrapes = [{(n, frozenset(labels)): v for (n, labels), v in scrape(u).items()}
+                    scrapes = [scrape(u)
                                for u in urls]
                 except OSError:
                     time.sleep(FAST_POLL)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cxpulse.addresses import servers
 from cxpulse.core.contacts import ContactTargets
 from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.tickets import SlaTargets
@@ -121,11 +122,7 @@ def _timezone(text: str) -> str:
 
 
 def _bootstrap(text: str) -> str:
-    for server in text.split(","):
-        host, sep, port = server.strip().rpartition(":")
-        if not sep or not host:
-            raise ValueError("expected host:port[,host:port...]")
-        _port(port)
+    servers(text)  # raises ValueError naming the form
     return text
 
 

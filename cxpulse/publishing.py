@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import socket
 import sys
 import time
 from collections.abc import Iterable
@@ -22,6 +21,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError
 from tqdm import tqdm
 
+from cxpulse.addresses import any_server_listens
 from cxpulse.config import ConfigError, Settings
 from cxpulse.simulate import MixedTraffic
 from schemas.contract import CONTRACTS
@@ -72,7 +72,7 @@ async def start_client(client: AIOKafkaProducer | AIOKafkaConsumer, settings: Se
         await client.start()
     except KafkaConnectionError:
         await client.stop()
-        if not _any_server_listens(settings.kafka_bootstrap):
+        if not any_server_listens(settings.kafka_bootstrap):
             raise ConfigError(f"cannot reach Kafka at CXPULSE_KAFKA_BOOTSTRAP="
                               f"{settings.kafka_bootstrap}: start a broker (cxpulse broker) or "
                               "fix the address") from None
@@ -81,16 +81,6 @@ async def start_client(client: AIOKafkaProducer | AIOKafkaConsumer, settings: Se
                           f"{settings.kafka_bootstrap}: it accepts connections but not this "
                           "client; check CXPULSE_KAFKA_SECURITY_PROTOCOL, the SASL user and "
                           "password and the TLS files") from None
-
-
-def _any_server_listens(bootstrap: str) -> bool:
-    for host, _, port in (s.strip().rpartition(":") for s in bootstrap.split(",")):
-        try:
-            socket.create_connection((host, int(port)), timeout=2).close()
-            return True
-        except OSError:
-            pass
-    return False
 
 
 async def _send_all(producer: AIOKafkaProducer, messages: Iterable[Routed]) -> int:

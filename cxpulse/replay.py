@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from collections import defaultdict
 from pathlib import Path
 
@@ -24,13 +23,14 @@ from aiokafka.partitioner import DefaultPartitioner
 from tqdm import tqdm
 
 from cxpulse.config import ConfigError, Settings
+from cxpulse.metrics_text import SampleKey, scrape
 from cxpulse.publishing import Routed, publish_file, route
 from cxpulse.worker import check_port_free
 from schemas.events import Event, decode
 from streams.topics import all_topics
 
 STALL_SECONDS = 120.0
-Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+Samples = dict[SampleKey, float]
 
 
 def expected_watermarks(path: Path, settings: Settings) -> tuple[dict[str, float], int]:
@@ -64,18 +64,9 @@ async def _create_topics(settings: Settings) -> None:
         await admin.close()
 
 
-def _scrape(url: str) -> Samples:
-    from prometheus_client.parser import text_string_to_metric_families
-
-    with urllib.request.urlopen(url, timeout=5) as response:
-        text = response.read().decode()
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
-
-
 def total(samples: Samples, name: str, **match: str) -> float:
     wanted = set(match.items())
-    return sum(v for (n, labels), v in samples.items() if n == name and wanted <= labels)
+    return sum(v for (n, labels), v in samples.items() if n == name and wanted <= set(labels))
 
 
 def _ratio(num: float, den: float, scale: float = 1.0, unit: str = "") -> str:
@@ -179,7 +170,7 @@ def finished(samples: Samples, marks: dict[str, float], valid: int) -> bool:
     bench's small runs) ends there often.
     """
     return total(samples, "cx_events_total") >= valid and all(
-        samples.get(("cx_watermark_seconds", frozenset({("topic", t)})), float("-inf")) >= m
+        samples.get(("cx_watermark_seconds", (("topic", t),)), float("-inf")) >= m
         for t, m in marks.items())
 
 
@@ -193,7 +184,7 @@ def _follow(url: str, worker: subprocess.Popen[bytes], marks: dict[str, float], 
             if worker.poll() is not None:
                 raise ConfigError(f"the replay worker exited ({worker.returncode}); see {log}")
             try:
-                samples = _scrape(url)
+                samples = scrape(url)
             except OSError:
                 samples = {}
             count = total(samples, "cx_events_total")

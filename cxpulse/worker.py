@@ -15,6 +15,7 @@ from agents.sessions import SessionAgent
 from agents.surveys import SurveyAgent
 from agents.team_quantiles import TeamQuantileAgent
 from agents.tickets import TicketAgent
+from cxpulse.addresses import any_server_listens
 from cxpulse.collector_guard import CollectorGuard
 from cxpulse.config import ConfigError, Settings
 from cxpulse.core.admission import IngestStats
@@ -88,14 +89,7 @@ def check_port_free(host: str, port: int, setting: str) -> None:
 def _check_kafka_reachable(bootstrap: str, timeout: float = 10.0) -> None:
     """Fail fast, in one line, when no bootstrap server accepts a connection."""
     deadline = time.monotonic() + timeout
-    servers = [s.strip().rpartition(":") for s in bootstrap.split(",")]
-    while True:
-        for host, _, port in servers:
-            try:
-                socket.create_connection((host, int(port)), timeout=2).close()
-                return
-            except OSError:
-                pass
+    while not any_server_listens(bootstrap):
         if time.monotonic() > deadline:
             raise ConfigError(f"cannot reach Kafka at CXPULSE_KAFKA_BOOTSTRAP={bootstrap}: "
                               "start a broker (cxpulse broker) or fix the address")

@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from cxpulse.addresses import servers
+
 log = logging.getLogger(__name__)
 
 
@@ -23,7 +25,7 @@ class KafkaProbe(Collector):
     """Probes the bootstrap servers and exports the outcome."""
 
     def __init__(self, bootstrap: str, interval: float = 2.0, timeout: float = 2.0) -> None:
-        self.servers = [s.strip().rpartition(":") for s in bootstrap.split(",")]
+        self.servers = servers(bootstrap)
         self.interval = interval
         self.timeout = timeout
         self.up = True
@@ -32,10 +34,10 @@ class KafkaProbe(Collector):
         """Unix time of the last change of ``up``."""
 
     async def probe_once(self) -> bool:
-        for host, _, port in self.servers:
+        for host, port in self.servers:
             try:
                 _, writer = await asyncio.wait_for(
-                    asyncio.open_connection(host, int(port)), self.timeout)
+                    asyncio.open_connection(host, port), self.timeout)
             except (OSError, TimeoutError):
                 continue
             writer.close()

@@ -97,10 +97,13 @@ class TicketFamily:
                 self._refresh(ticket_id, partition, record["h"])
         self._persist_marks()
 
-    def tick(self, now: float) -> None:
-        """Live clock: let deadlines fire although no event arrives."""
-        self.index.advance(now)
-        self._persist_marks()
+    def tick(self, now: float | None = None) -> None:
+        """Live clock: let deadlines fire although no event arrives (``now``: the
+        admission's, the wall clock in live mode)."""
+        now = self.admission.now() if now is None else now
+        if now is not None:
+            self.index.advance(now)
+            self._persist_marks()
 
     def _veto(self, event: Event) -> Rejection | None:
         """Refuse an event its ticket has no room for (:mod:`entity_limits`)."""

@@ -9,7 +9,6 @@ import asyncio
 import itertools
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -21,35 +20,13 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
+from cxpulse.addresses import free_port
+from cxpulse.metrics_text import SampleKey, scrape
 from streams.topics import all_topics
-from tests.support.prom import SampleKey, scrape
 
 BROKER_START_TIMEOUT = 600.0  # the first run downloads the jars
 SASL_USER, SASL_PASSWORD = "cxpulse", "test-secret"
 """The one user of the test broker's SASL_PLAINTEXT listener (at the broker port + 2)."""
-
-
-def free_port(count: int = 1) -> int:
-    """A port p such that p .. p+count-1 are free now."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = int(s.getsockname()[1])
-        if base + count > 65535:
-            continue
-        try:
-            socks = []
-            for p in range(base, base + count):
-                s = socket.socket()
-                socks.append(s)
-                s.bind(("127.0.0.1", p))
-            return base
-        except OSError:
-            continue
-        finally:
-            for s in socks:
-                s.close()
-    raise RuntimeError("no free port range")
 
 
 def cxpulse(*args: str) -> list[str]:

@@ -13,9 +13,9 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
+from cxpulse.metrics_text import SampleKey, scrape
 from tests.integration.conftest import cxpulse, free_port
 from tests.integration.test_live_page import browser  # noqa: F401  (fixture)
-from tests.support.prom import SampleKey, scrape
 
 pytestmark = pytest.mark.integration
 

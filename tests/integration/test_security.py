@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from cxpulse.metrics_text import parse
 from tests.integration.conftest import SASL_PASSWORD, SASL_USER, Env, Worker
-from tests.support.prom import parse
 from tests.support.tools import require
 
 pytestmark = pytest.mark.integration

@@ -25,9 +25,9 @@ from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.core.ticket_family import TicketFamily
 from cxpulse.exporter import IngestCollector, TicketCollector, build_registry
 from cxpulse.family_collectors import FamilyCollector
+from cxpulse.metrics_text import SampleKey, parse
 from cxpulse.publishing import Routed, route
 from streams.topics import EVENT_TOPICS
-from tests.support.prom import SampleKey, parse
 
 _PARTITIONER = DefaultPartitioner()
 

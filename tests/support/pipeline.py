@@ -13,7 +13,7 @@ from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.core.ticket_family import TicketFamily
 from cxpulse.core.tickets import SlaTargets
 from cxpulse.exporter import IngestCollector, TicketCollector, build_registry
-from tests.support.prom import SampleKey, parse
+from cxpulse.metrics_text import SampleKey, parse
 
 _PARTITIONER = DefaultPartitioner()
 

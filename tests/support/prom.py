@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import urllib.request
 from collections.abc import Mapping
 
-from prometheus_client.parser import text_string_to_metric_families
-
-SampleKey = tuple[str, tuple[tuple[str, str], ...]]
+from cxpulse.metrics_text import SampleKey
 
 TICKET_FAMILIES = (
     "cx_tickets_opened", "cx_tickets_resolved", "cx_tickets_open",
@@ -15,20 +12,6 @@ TICKET_FAMILIES = (
     "cx_reopen_ratio", "cx_sla_breaches", "cx_tickets_in_breach", "cx_sla_attainment_ratio",
     "cx_oldest_unanswered_ticket_age_seconds",
 )
-
-
-def parse(text: str) -> dict[SampleKey, float]:
-    """Every sample of an exposition, keyed like the naive reference's output."""
-    out: dict[SampleKey, float] = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            out[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return out
-
-
-def scrape(url: str) -> dict[SampleKey, float]:
-    with urllib.request.urlopen(url, timeout=5) as response:
-        return parse(response.read().decode())
 
 
 def only(samples: Mapping[SampleKey, float], prefixes: tuple[str, ...]) -> dict[SampleKey, float]:
