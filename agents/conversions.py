@@ -7,7 +7,7 @@ sessions of the same users.
 
 from __future__ import annotations
 
-from agents.history import HistoryAgent
+from cxpulse.agents.history import HistoryAgent
 from cxpulse.core.conversions import ConversionArithmetic
 from cxpulse.core.history_family import HistoryFamily
 

@@ -8,15 +8,15 @@ from typing import Any, Generic, TypeVar
 
 import faust
 
-from agents.team_quantiles import TeamQuantileAgent
+from cxpulse.agents.team_quantiles import TeamQuantileAgent
 from cxpulse.config import Settings
 from cxpulse.core.admission import IngestStats
 from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.ticket_family import TicketFamily
 from cxpulse.gc_pause import collector_paused_then_frozen
-from streams.changelog import BATCH_MAX, BATCH_WITHIN, DeferredChangelog
-from streams.deadletter import DeadLetters
-from streams.ingest import TopicIngest
+from cxpulse.streams.changelog import BATCH_MAX, BATCH_WITHIN, DeferredChangelog
+from cxpulse.streams.deadletter import DeadLetters
+from cxpulse.streams.ingest import TopicIngest
 
 log = logging.getLogger(__name__)
 

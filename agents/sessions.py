@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from agents.history import HistoryAgent
+from cxpulse.agents.history import HistoryAgent
 from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.session_family import SessionFamily
 

@@ -15,8 +15,8 @@ import orjson
 
 from cxpulse.config import Settings
 from cxpulse.core.team_quantiles import TeamQuantiles
-from streams.app import json_table_schema
-from streams.changelog import BATCH_MAX, BATCH_WITHIN, DeferredChangelog
+from cxpulse.streams.app import json_table_schema
+from cxpulse.streams.changelog import BATCH_MAX, BATCH_WITHIN, DeferredChangelog
 
 
 class TeamQuantileAgent:

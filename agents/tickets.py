@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agents.history import HistoryAgent
+from cxpulse.agents.history import HistoryAgent
 from cxpulse.core.ticket_family import TicketFamily
 
 

@@ -19,7 +19,7 @@ from cxpulse.addresses import free_port
 from cxpulse.config import Settings
 from cxpulse.metrics_text import scrape
 from cxpulse.replay import expected_watermarks, finished, total
-from streams.topics import EVENT_TOPICS
+from cxpulse.streams.topics import EVENT_TOPICS
 
 EVENTS_PER_TICKET_HOUR = 28.0
 """About how many events of all families one ticket per hour brings (cxpulse.simulate)."""

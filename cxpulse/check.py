@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from schemas.events import Rejection, decode
+from cxpulse.schemas.events import Rejection, decode
 
 EXAMPLES = 5
 """Line numbers shown per reason."""

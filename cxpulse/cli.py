@@ -41,8 +41,8 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
 
 def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
     from cxpulse.broker import run_broker
+    from cxpulse.streams.topics import all_topics
     from cxpulse.worker import build_app
-    from streams.topics import all_topics
 
     def ready() -> None:
         print(f"broker ready on 127.0.0.1:{args.port}", flush=True)

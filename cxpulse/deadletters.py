@@ -29,15 +29,15 @@ from tqdm import tqdm
 
 from cxpulse.config import ConfigError, Settings
 from cxpulse.publishing import make_producer, start_client
-from schemas.contract import CONTRACTS
-from streams.deadletter import (
+from cxpulse.schemas.contract import CONTRACTS
+from cxpulse.streams.deadletter import (
     HEADER_OFFSET,
     HEADER_PARTITION,
     HEADER_REASON,
     HEADER_TOPIC,
     Headers,
 )
-from streams.topics import DEADLETTER
+from cxpulse.streams.topics import DEADLETTER
 
 HEADER_REPUBLISHED_FROM = "cxpulse-republished-from"
 CXPULSE_HEADER_PREFIX = "cxpulse-"

@@ -23,8 +23,8 @@ from tqdm import tqdm
 
 from cxpulse.addresses import any_server_listens
 from cxpulse.config import ConfigError, Settings
+from cxpulse.schemas.contract import CONTRACTS
 from cxpulse.simulate import MixedTraffic
-from schemas.contract import CONTRACTS
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,9 +25,9 @@ from tqdm import tqdm
 from cxpulse.config import ConfigError, Settings
 from cxpulse.metrics_text import SampleKey, scrape
 from cxpulse.publishing import Routed, publish_file, route
+from cxpulse.schemas.events import Event, decode
+from cxpulse.streams.topics import all_topics
 from cxpulse.worker import check_port_free
-from schemas.events import Event, decode
-from streams.topics import all_topics
 
 STALL_SECONDS = 120.0
 Samples = dict[SampleKey, float]

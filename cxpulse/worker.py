@@ -8,26 +8,26 @@ from collections.abc import Iterator
 
 import faust
 
-from agents.contacts import ContactAgent
-from agents.conversions import ConversionAgent
-from agents.costs import CostAgent
-from agents.sessions import SessionAgent
-from agents.surveys import SurveyAgent
-from agents.team_quantiles import TeamQuantileAgent
-from agents.tickets import TicketAgent
 from cxpulse.addresses import any_server_listens
+from cxpulse.agents.contacts import ContactAgent
+from cxpulse.agents.conversions import ConversionAgent
+from cxpulse.agents.costs import CostAgent
+from cxpulse.agents.sessions import SessionAgent
+from cxpulse.agents.surveys import SurveyAgent
+from cxpulse.agents.team_quantiles import TeamQuantileAgent
+from cxpulse.agents.tickets import TicketAgent
 from cxpulse.collector_guard import CollectorGuard
 from cxpulse.config import ConfigError, Settings
 from cxpulse.core.admission import IngestStats
 from cxpulse.core.session_family import SessionFamily
 from cxpulse.exporter import IngestCollector, TicketCollector, build_registry, start_metrics_server
 from cxpulse.family_collectors import FamilyCollector
-from streams.app import create_app
-from streams.deadletter import DeadLetters
-from streams.health import KafkaProbe
-from streams.rewind import rewind_uncommitted
-from streams.shutdown import BoundedStopWorker
-from streams.topics import EVENT_TOPICS
+from cxpulse.streams.app import create_app
+from cxpulse.streams.deadletter import DeadLetters
+from cxpulse.streams.health import KafkaProbe
+from cxpulse.streams.rewind import rewind_uncommitted
+from cxpulse.streams.shutdown import BoundedStopWorker
+from cxpulse.streams.topics import EVENT_TOPICS
 
 
 def build_app(settings: Settings) -> faust.App:

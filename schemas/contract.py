@@ -28,7 +28,7 @@ _SUPPORTED_FIELD_KEYS = {
 
 
 def _load(name: str) -> dict[str, Any]:
-    text = resources.files("schemas").joinpath("json", name).read_bytes()
+    text = resources.files("cxpulse.schemas").joinpath("json", name).read_bytes()
     doc: dict[str, Any] = orjson.loads(text)
     return doc
 
@@ -156,7 +156,7 @@ def _compile_envelope(doc: Mapping[str, Any]) -> tuple[tuple[str, ...], dict[str
 
 def _load_contracts() -> dict[str, DataContract]:
     contracts: dict[str, DataContract] = {}
-    for entry in resources.files("schemas").joinpath("json").iterdir():
+    for entry in resources.files("cxpulse.schemas").joinpath("json").iterdir():
         if entry.name.endswith(".json") and entry.name != "cloudevent.json":
             contract = _compile_type(_load(entry.name))
             contracts[contract.event_type] = contract

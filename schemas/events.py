@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from schemas.contract import CONTRACTS, ENVELOPE_CHECKS, ENVELOPE_REQUIRED, ENVELOPE_SCHEMA
+from cxpulse.schemas.contract import CONTRACTS, ENVELOPE_CHECKS, ENVELOPE_REQUIRED, ENVELOPE_SCHEMA
 
 MAX_BYTES = 64 * 1024
 """Events are a few hundred bytes; anything this large is not one of ours."""

@@ -8,7 +8,7 @@ from typing import Any
 import faust
 
 from cxpulse.config import Settings
-from streams.topics import DEADLETTER
+from cxpulse.streams.topics import DEADLETTER
 
 HEADER_TOPIC = "cxpulse-source-topic"
 HEADER_PARTITION = "cxpulse-source-partition"

@@ -9,9 +9,9 @@ import faust
 
 from cxpulse.config import Settings
 from cxpulse.core.admission import Admission, IngestStats
-from streams.app import json_table_schema
-from streams.changelog import DeferredChangelog
-from streams.deadletter import DeadLetters
+from cxpulse.streams.app import json_table_schema
+from cxpulse.streams.changelog import DeferredChangelog
+from cxpulse.streams.deadletter import DeadLetters
 
 
 class TopicIngest:

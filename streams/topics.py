@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from schemas.contract import TOPIC_TYPES
+from cxpulse.schemas.contract import TOPIC_TYPES
 
 EVENT_TOPICS: tuple[str, ...] = tuple(sorted(TOPIC_TYPES))
 """Default names of the topics upstream systems publish to (cx.tickets, …)."""

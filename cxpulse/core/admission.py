@@ -21,8 +21,8 @@ import orjson
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.watermark import Watermark
 from cxpulse.core.windows import is_late
-from schemas.contract import CONTRACTS
-from schemas.events import Event, Headers, Rejection, decode
+from cxpulse.schemas.contract import CONTRACTS
+from cxpulse.schemas.events import Event, Headers, Rejection, decode
 
 
 class Unchecked:

@@ -14,7 +14,7 @@ from typing import Any
 from cxpulse.core.dimensions import channel_label
 from cxpulse.core.facts import Fact
 from cxpulse.core.windows import bucket
-from schemas.events import Event
+from cxpulse.schemas.events import Event
 
 QUEUED, ANSWERED, ABANDONED = "q", "a", "x"
 """Entry kinds; "a" < "x" so an answer wins a tie with an abandon."""

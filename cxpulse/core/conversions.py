@@ -13,7 +13,7 @@ from cxpulse.core.dimensions import source_label
 from cxpulse.core.facts import Fact, micro
 from cxpulse.core.history_family import NoGauges
 from cxpulse.core.windows import bucket
-from schemas.events import Event
+from cxpulse.schemas.events import Event
 
 N_CONVERSIONS, N_VALUE = 0, 1
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from schemas.events import Rejection
+from cxpulse.schemas.events import Rejection
 
 TOO_LARGE = Rejection("entity_too_large")
 UNSERIALISABLE = Rejection("unserialisable")

@@ -27,7 +27,7 @@ from cxpulse.core.facts import Fact, FactIndex
 from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.sorted_history import add_to_record
 from cxpulse.core.team_quantiles import sample_facts
-from schemas.events import Event, Headers, Rejection
+from cxpulse.schemas.events import Event, Headers, Rejection
 
 History = list[list[Any]]
 """Entries ``[time, kind, event id, ...]`` sorted by (time, kind, id)."""

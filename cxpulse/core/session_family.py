@@ -12,7 +12,7 @@ from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.sessions import SessionArithmetic
 from cxpulse.core.windows import is_late
-from schemas.events import Event
+from cxpulse.schemas.events import Event
 
 
 class SessionFamily(HistoryFamily):

@@ -14,7 +14,7 @@ from cxpulse.core.dimensions import source_label
 from cxpulse.core.facts import Fact
 from cxpulse.core.history_family import NoGauges
 from cxpulse.core.windows import bucket
-from schemas.events import Event
+from cxpulse.schemas.events import Event
 
 STARTED, PAGE, ENDED = "s", "p", "e"
 

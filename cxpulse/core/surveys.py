@@ -13,7 +13,7 @@ from cxpulse.core.dimensions import channel_label
 from cxpulse.core.facts import Fact
 from cxpulse.core.history_family import NoGauges
 from cxpulse.core.windows import bucket
-from schemas.events import Event
+from cxpulse.schemas.events import Event
 
 N_ANSWERS, N_SCORE, N_PROMOTERS, N_DETRACTORS, N_SATISFIED = 0, 1, 2, 3, 4
 

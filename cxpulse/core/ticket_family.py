@@ -32,7 +32,7 @@ from cxpulse.core.tickets import (
     is_closed_for_good,
     view_of,
 )
-from schemas.events import Event, Headers, Rejection
+from cxpulse.schemas.events import Event, Headers, Rejection
 
 
 def store(mapping: MutableMapping[str, Any], key: str, value: Any, partition: int) -> None:

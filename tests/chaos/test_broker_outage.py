@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from streams.topics import all_topics
+from cxpulse.streams.topics import all_topics
 from tests.chaos.test_kill_restart import explain
 from tests.integration.conftest import Env, Worker, _create_topics, cxpulse, free_port
 from tests.integration.test_families_end_to_end import SERIES

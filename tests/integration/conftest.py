@@ -22,7 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from cxpulse.addresses import free_port
 from cxpulse.metrics_text import SampleKey, scrape
-from streams.topics import all_topics
+from cxpulse.streams.topics import all_topics
 
 BROKER_START_TIMEOUT = 600.0  # the first run downloads the jars
 SASL_USER, SASL_PASSWORD = "cxpulse", "test-secret"

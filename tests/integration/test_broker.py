@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from streams.topics import all_topics
+from cxpulse.streams.topics import all_topics
 from tests.integration.conftest import cxpulse, free_port
 
 pytestmark = pytest.mark.integration

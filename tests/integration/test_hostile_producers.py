@@ -24,7 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from cloudevents.v1.http import CloudEvent
 from cloudevents.v1.kafka import to_binary, to_structured
 
-from streams.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON, HEADER_TOPIC
+from cxpulse.streams.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON, HEADER_TOPIC
 from tests.integration.conftest import Env, Worker, free_port
 from tests.support.prom import SampleKey
 from tests.support.scenario import ev, rfc3339

@@ -27,7 +27,7 @@ from cxpulse.exporter import IngestCollector, TicketCollector, build_registry
 from cxpulse.family_collectors import FamilyCollector
 from cxpulse.metrics_text import SampleKey, parse
 from cxpulse.publishing import Routed, route
-from streams.topics import EVENT_TOPICS
+from cxpulse.streams.topics import EVENT_TOPICS
 
 _PARTITIONER = DefaultPartitioner()
 

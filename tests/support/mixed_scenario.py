@@ -13,9 +13,9 @@ from typing import Any
 import orjson
 from aiokafka.partitioner import DefaultPartitioner
 
+from cxpulse.schemas.contract import CONTRACTS
+from cxpulse.schemas.events import parse_time
 from cxpulse.simulate import MixedTraffic
-from schemas.contract import CONTRACTS
-from schemas.events import parse_time
 from tests.support.scenario import END, PARTITIONS, ev
 
 H = 3600.0

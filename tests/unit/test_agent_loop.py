@@ -8,9 +8,9 @@ from typing import Any
 
 import orjson
 
-from agents.history import INTERNAL_ERROR, process
+from cxpulse.agents.history import INTERNAL_ERROR, process
 from cxpulse.core.ticket_family import TicketFamily
-from streams.changelog import DeferredChangelog
+from cxpulse.streams.changelog import DeferredChangelog
 from tests.support.pipeline import Pipeline
 from tests.support.scenario import ev
 from tests.unit.test_deferred_changelog import RecordingTable

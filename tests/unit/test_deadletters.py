@@ -20,7 +20,7 @@ from cxpulse.deadletters import (
     outgoing,
     print_summary,
 )
-from streams.deadletter import DeadLetters, header_list
+from cxpulse.streams.deadletter import DeadLetters, header_list
 
 DLQ = "p.cx.deadletter"
 OPENED = orjson.dumps({"specversion": "1.0", "id": "e1", "source": "helpdesk",

@@ -7,8 +7,8 @@ from typing import Any
 import orjson
 
 from cxpulse.core.admission import CHUNK_IDS, Admission, IngestStats
-from schemas.events import Event, Rejection
-from streams.changelog import DeferredChangelog
+from cxpulse.schemas.events import Event, Rejection
+from cxpulse.streams.changelog import DeferredChangelog
 from tests.support.scenario import ev
 from tests.unit.test_deferred_changelog import RecordingTable
 

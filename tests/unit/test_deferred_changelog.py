@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams.changelog import DeferredChangelog
+from cxpulse.streams.changelog import DeferredChangelog
 
 
 class RecordingTable:

@@ -25,7 +25,7 @@ from cxpulse.core.tickets import SlaTargets
 from cxpulse.core.watermark import Watermark
 from cxpulse.exporter import build_registry
 from cxpulse.metrics_text import parse
-from schemas.events import Event, Rejection, decode
+from cxpulse.schemas.events import Event, Rejection, decode
 from tests.support.scenario import ev
 
 T0 = 1_795_300_000.0

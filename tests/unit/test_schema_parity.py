@@ -12,15 +12,15 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from schemas.contract import CONTRACTS, ENVELOPE_SCHEMA
-from schemas.events import Event, Rejection, decode
+from cxpulse.schemas.contract import CONTRACTS, ENVELOPE_SCHEMA
+from cxpulse.schemas.events import Event, Rejection, decode
 
 
 def _registry() -> tuple[Registry, dict[str, dict[str, Any]]]:
     from importlib import resources
 
     docs = {}
-    for entry in resources.files("schemas").joinpath("json").iterdir():
+    for entry in resources.files("cxpulse.schemas").joinpath("json").iterdir():
         doc = orjson.loads(entry.read_bytes())
         docs[doc["$id"]] = doc
     registry: Registry = Registry().with_resources(
