@@ -17,11 +17,11 @@ from cxpulse.agents.surveys import SurveyAgent
 from cxpulse.agents.team_quantiles import TeamQuantileAgent
 from cxpulse.agents.tickets import TicketAgent
 from cxpulse.collector_guard import CollectorGuard
+from cxpulse.collectors.registry import family_collectors
 from cxpulse.config import ConfigError, Settings
 from cxpulse.core.admission import IngestStats
 from cxpulse.core.session_family import SessionFamily
 from cxpulse.exporter import IngestCollector, TicketCollector, build_registry, start_metrics_server
-from cxpulse.family_collectors import FamilyCollector
 from cxpulse.streams.app import create_app
 from cxpulse.streams.deadletter import DeadLetters
 from cxpulse.streams.health import KafkaProbe
@@ -52,9 +52,9 @@ def build_app(settings: Settings) -> faust.App:
         guard.guarded("ingest", IngestCollector(
             stats, [tickets.ingest.admission, *(agent.ingest.admission for agent in others)])),
         guard.guarded("tickets", TicketCollector(tickets.family.index, team.quantiles)),
-        FamilyCollector(contacts.family, sessions.family, conversions.family,
-                        surveys.family, costs.family, tickets.family.index, team.quantiles,
-                        guard),
+        *(guard.guarded(family, collector) for family, collector in family_collectors(
+            contacts.family, sessions.family, conversions.family, surveys.family,
+            costs.family, tickets.family.index, team.quantiles)),
         guard,  # last: its counter includes this scrape's failures
     ])
 

@@ -3,6 +3,7 @@ a top-level ``agents`` (as openai-agents does): both import, neither overwrites.
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -18,10 +19,24 @@ def run(*args: str | Path, cwd: Path | None = None) -> str:
     return done.stdout
 
 
+def tracked_copy(dest: Path) -> Path:
+    """The files git tracks (links as links): the wheel is built from what is committed,
+    and the build leaves nothing in the working tree."""
+    for name in run("git", "ls-files", cwd=ROOT).splitlines():
+        source, target = ROOT / name, dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(source.readlink())
+        elif source.is_file():
+            shutil.copy2(source, target)
+    return dest
+
+
 def test_the_wheel_lives_in_one_namespace_beside_another_agents(tmp_path: Path) -> None:
     wheels = tmp_path / "wheels"
+    source = tracked_copy(tmp_path / "source")
     run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
-        "-w", wheels, ROOT)
+        "-w", wheels, source)
     (wheel,) = wheels.glob("cxpulse-*.whl")
     tops = {name.split("/")[0] for name in zipfile.ZipFile(wheel).namelist()}
     assert {t for t in tops if not t.endswith((".dist-info", ".data"))} == {"cxpulse"}

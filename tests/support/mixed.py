@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client import generate_latest
 
+from cxpulse.collectors.registry import family_collectors
 from cxpulse.config import Settings
 from cxpulse.core.admission import Admission, IngestStats
 from cxpulse.core.contacts import ContactArithmetic
@@ -24,7 +25,6 @@ from cxpulse.core.surveys import SurveyArithmetic
 from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.core.ticket_family import TicketFamily
 from cxpulse.exporter import IngestCollector, TicketCollector, build_registry
-from cxpulse.family_collectors import FamilyCollector
 from cxpulse.metrics_text import SampleKey, parse
 from cxpulse.publishing import Routed, route
 from cxpulse.streams.topics import EVENT_TOPICS
@@ -62,8 +62,9 @@ class MixedPipeline:
         self.registry = build_registry([
             IngestCollector(self.stats, list(self.admissions.values())),
             TicketCollector(self.tickets.index, self.team),
-            FamilyCollector(self.contacts, self.sessions, self.conversions, self.surveys,
-                            self.costs, self.tickets.index, self.team)])
+            *(c for _, c in family_collectors(self.contacts, self.sessions, self.conversions,
+                                              self.surveys, self.costs, self.tickets.index,
+                                              self.team))])
 
     def table(self, name: str) -> dict[str, Any]:
         return self.tables.setdefault(name, {})

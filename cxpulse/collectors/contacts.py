@@ -1,0 +1,64 @@
+"""cx.contacts: queue, waits, abandonment and service level."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from prometheus_client.core import Metric
+
+from cxpulse.collectors.common import FamilyCollector, Windows, gauge
+from cxpulse.core import contacts as c
+from cxpulse.core.contacts import ContactArithmetic
+from cxpulse.core.dimensions import CHANNELS
+from cxpulse.core.facts import Totals
+from cxpulse.core.history_family import HistoryFamily
+from cxpulse.core.windows import WINDOWS
+from cxpulse.exporter import add_ratio, summary_family, team_sketch, team_sketches
+
+
+class ContactCollector(FamilyCollector[HistoryFamily]):
+    def series(self, windows: Windows, now: float) -> Iterator[Metric]:
+        arithmetic = self.family.arithmetic
+        assert isinstance(arithmetic, ContactArithmetic)
+        counts, oldest = arithmetic.in_queue(now)
+        in_queue = gauge("cx_contacts_in_queue", "Contacts queued and neither answered nor "
+                          "abandoned", ["channel"])
+        age = gauge("cx_oldest_queued_contact_age_seconds", "now - queued, for the oldest "
+                     "contact still in queue", ["channel"])
+        for channel in CHANNELS:
+            in_queue.add_metric([channel], counts[channel])
+            if channel in oldest:
+                age.add_metric([channel], oldest[channel])
+        yield from (in_queue, age)
+
+        labels = ["window", "channel"]
+        answered = gauge("cx_contacts_answered", "Contacts answered in the window", labels)
+        in_target = gauge("cx_contacts_answered_in_target", "Contacts answered within the "
+                           "service-level target in the window", labels)
+        abandoned = gauge("cx_contacts_abandoned", "Contacts abandoned in the window, short "
+                           "abandons excluded", labels)
+        abandonment = gauge("cx_contact_abandonment_ratio", "abandoned / (answered + "
+                             "abandoned); short abandons count in neither", labels)
+        service = gauge("cx_contact_service_level_ratio", "answered within the target / "
+                         "(answered + abandoned, short abandons excluded)", labels)
+        empty = Totals(c.ContactArithmetic.n_sums, c.ContactArithmetic.n_sketches)
+        team = team_sketches(self.team, "contacts", now)
+        waits = []
+        for window in WINDOWS:
+            for channel in CHANNELS:
+                t = windows[window].get((channel,), empty)
+                n_ans, n_ok, n_ab = (t.sums[c.N_ANSWERED], t.sums[c.N_IN_TARGET],
+                                     t.sums[c.N_ABANDONED])
+                key = [window, channel]
+                answered.add_metric(key, n_ans)
+                in_target.add_metric(key, n_ok)
+                abandoned.add_metric(key, n_ab)
+                add_ratio(abandonment, key, n_ab, n_ans + n_ab)
+                add_ratio(service, key, n_ok, n_ans + n_ab)
+                waits.append(({"window": window, "channel": channel},
+                              t.sketches[c.WAIT - c.ContactArithmetic.n_sums],
+                              team_sketch(team, window, (channel,), 0)))
+        yield from (answered, in_target, abandoned, abandonment, service)
+        yield summary_family("cx_contact_wait_seconds", "answered - queued; _sum / _count is "
+                             "the average speed of answer", waits)
+
