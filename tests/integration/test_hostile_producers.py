@@ -327,6 +327,7 @@ def test_a_breach_that_falls_due_while_no_worker_runs_is_counted_once(
     assert total(second.scrape(), "cx_sla_breaches_total") == 1
 
 
+@pytest.mark.rebalance_midstream
 def test_two_workers_and_a_rebalance_count_every_breach_and_event_once(
         cx_env: Env, start_worker: Callable[[Env], Worker], tmp_path: Path) -> None:
     t0 = NOW - 8 * 3600
