@@ -10,6 +10,7 @@ as ``entity_too_large``, which go to the dead letters.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,14 @@ class EntityLimits:
 
     max_events: int = 2000
     max_bytes: int = 256 * 1024
+
+    def refuse_for(self, records: Mapping[str, Any], key: str,
+                   entry: list[Any]) -> tuple[Rejection | None, int]:
+        """:meth:`refuse` for one more ``entry`` on ``key``'s history record."""
+        record = records.get(key)
+        if record is None:
+            return self.refuse(0, 0, entry)
+        return self.refuse(len(record["h"]), record.get("n", 0), entry)
 
     def refuse(self, entries: int, size: int, entry: list[Any]) -> tuple[Rejection | None, int]:
         """(why not, or None; the entry's size) for one more ``entry`` on a history of

@@ -137,12 +137,8 @@ class HistoryFamily:
     def _veto(self, event: Event) -> Rejection | None:
         """Refuse an event its entity has no room for (:mod:`entity_limits`)."""
         keyed = self.arithmetic.entry(event)
-        size = 0
-        refused = None
-        if keyed is not None:
-            record = self.histories.get(keyed[0])
-            entries, used = (len(record["h"]), record.get("n", 0)) if record else (0, 0)
-            refused, size = self.limits.refuse(entries, used, keyed[1])
+        refused, size = (None, 0) if keyed is None else self.limits.refuse_for(
+            self.histories, *keyed)
         self._checked = (event.id, keyed, size)
         return refused
 

@@ -108,12 +108,8 @@ class TicketFamily:
     def _veto(self, event: Event) -> Rejection | None:
         """Refuse an event its ticket has no room for (:mod:`entity_limits`)."""
         entry = history_entry(event.type, event.id, event.time, event.data)
-        size = 0
-        refused = None
-        if entry is not None:
-            record = self.histories.get(str(event.data["ticket_id"]))
-            entries, used = (len(record["h"]), record.get("n", 0)) if record else (0, 0)
-            refused, size = self.limits.refuse(entries, used, entry)
+        refused, size = (None, 0) if entry is None else self.limits.refuse_for(
+            self.histories, str(event.data["ticket_id"]), entry)
         self._checked = (event.id, entry, size)
         return refused
 
