@@ -17,8 +17,8 @@ from tqdm import tqdm
 
 from cxpulse.addresses import free_port
 from cxpulse.config import Settings
-from cxpulse.metrics_text import scrape
-from cxpulse.replay import expected_watermarks, finished, total
+from cxpulse.metrics_text import scrape, total
+from cxpulse.replay import expected_watermarks, finished
 from cxpulse.streams.topics import EVENT_TOPICS
 
 EVENTS_PER_TICKET_HOUR = 28.0

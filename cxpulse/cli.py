@@ -13,7 +13,7 @@ import orjson
 
 from cxpulse.broker import BrokerError
 from cxpulse.config import ConfigError, Settings, load_settings, parse_duration
-from cxpulse.simulate import MixedTraffic
+from cxpulse.simulate.mixed import MixedTraffic
 
 
 def _duration(text: str) -> float:

@@ -13,6 +13,7 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from typing import ClassVar
 
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -25,6 +26,8 @@ LOG_EVERY = 60.0
 
 class CollectorGuard(Collector):
     """Runs collectors by family, and exports how often each one failed."""
+
+    METRICS: ClassVar[tuple[str, ...]] = ("cx_collector_errors_total",)
 
     def __init__(self) -> None:
         self.errors: Counter[str] = Counter()

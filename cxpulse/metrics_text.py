@@ -22,3 +22,28 @@ def parse(text: str) -> dict[SampleKey, float]:
 def scrape(url: str) -> dict[SampleKey, float]:
     with urllib.request.urlopen(url, timeout=5) as response:
         return parse(response.read().decode())
+
+
+Samples = dict[SampleKey, float]
+W24 = {"window": "24h"}
+"""The labels of the window the replay summary reports."""
+SummaryRow = tuple[str, str]
+"""(what, its value as text): one line of ``cxpulse replay``'s final summary."""
+
+
+def total(samples: Samples, name: str, **match: str) -> float:
+    """The sum of ``name`` over the samples whose labels include ``match``."""
+    wanted = set(match.items())
+    return sum(v for (n, labels), v in samples.items() if n == name and wanted <= set(labels))
+
+
+def ratio_text(num: float, den: float, scale: float = 1.0, unit: str = "") -> str:
+    return f"{scale * num / den:.1f}{unit}" if den else "—"
+
+
+def count_text(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def money_text(value: float) -> str:
+    return f"{value:,.2f}"

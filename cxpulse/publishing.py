@@ -24,7 +24,7 @@ from tqdm import tqdm
 from cxpulse.addresses import any_server_listens
 from cxpulse.config import ConfigError, Settings
 from cxpulse.schemas.contract import CONTRACTS
-from cxpulse.simulate import MixedTraffic
+from cxpulse.simulate.mixed import MixedTraffic
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,15 +22,16 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.partitioner import DefaultPartitioner
 from tqdm import tqdm
 
+from cxpulse.collectors.ingest import IngestCollector
 from cxpulse.config import ConfigError, Settings
-from cxpulse.metrics_text import SampleKey, scrape
+from cxpulse.families import FAMILIES
+from cxpulse.metrics_text import Samples, scrape, total
 from cxpulse.publishing import Routed, publish_file, route
 from cxpulse.schemas.events import Event, decode
 from cxpulse.streams.topics import all_topics
 from cxpulse.worker import check_port_free
 
 STALL_SECONDS = 120.0
-Samples = dict[SampleKey, float]
 
 
 def expected_watermarks(path: Path, settings: Settings) -> tuple[dict[str, float], int]:
@@ -64,60 +65,12 @@ async def _create_topics(settings: Settings) -> None:
         await admin.close()
 
 
-def total(samples: Samples, name: str, **match: str) -> float:
-    wanted = set(match.items())
-    return sum(v for (n, labels), v in samples.items() if n == name and wanted <= set(labels))
-
-
-def _ratio(num: float, den: float, scale: float = 1.0, unit: str = "") -> str:
-    return f"{scale * num / den:.1f}{unit}" if den else "—"
-
-
 def summary(samples: Samples) -> list[tuple[str, str, str]]:
-    """(family, metric, value) rows over the 24h window, summed over labels."""
-    w = {"window": "24h"}
-    met, breached = total(samples, "cx_sla_met", **w), total(samples, "cx_sla_breached", **w)
-    answered = total(samples, "cx_contacts_answered", **w)
-    abandoned = total(samples, "cx_contacts_abandoned", **w)
-    nps = total(samples, "cx_survey_answers", survey="nps", **w)
-    csat = total(samples, "cx_survey_answers", survey="csat", **w)
-    started = total(samples, "cx_sessions_started", **w)
-    n = "{:,.0f}".format
-    return [
-        ("events", "accepted", n(total(samples, "cx_events_total"))),
-        ("events", "rejected (dead-lettered)", n(total(samples, "cx_events_rejected_total"))),
-        ("events", "duplicates", n(total(samples, "cx_events_duplicate_total"))),
-        ("events", "late", n(total(samples, "cx_events_late_total"))),
-        ("tickets", "opened (24h)", n(total(samples, "cx_tickets_opened", **w))),
-        ("tickets", "resolved (24h)", n(total(samples, "cx_tickets_resolved", **w))),
-        ("tickets", "backlog now", n(total(samples, "cx_tickets_open"))),
-        ("tickets", "first response mean (24h)",
-         _ratio(total(samples, "cx_first_response_seconds_sum", **w),
-                total(samples, "cx_first_response_seconds_count", **w), 1 / 60, " min")),
-        ("tickets", "SLA attainment (24h)", _ratio(met, met + breached, 100, " %")),
-        ("tickets", "in breach now", n(total(samples, "cx_tickets_in_breach"))),
-        ("contacts", "answered (24h)", n(answered)),
-        ("contacts", "service level (24h)",
-         _ratio(total(samples, "cx_contacts_answered_in_target", **w), answered + abandoned,
-                100, " %")),
-        ("contacts", "abandonment (24h)", _ratio(abandoned, answered + abandoned, 100, " %")),
-        ("contacts", "in queue now", n(total(samples, "cx_contacts_in_queue"))),
-        ("sessions", "active users (24h)", n(total(samples, "cx_active_users", **w))),
-        ("sessions", "sessions started (24h)", n(started)),
-        ("sessions", "bounce (24h)", _ratio(total(samples, "cx_sessions_bounced", **w),
-                                            total(samples, "cx_sessions_ended", **w), 100, " %")),
-        ("conversions", "conversions (24h)", n(total(samples, "cx_conversions", **w))),
-        ("conversions", "conversion ratio (24h)",
-         _ratio(total(samples, "cx_conversions", **w), started, 100, " %")),
-        ("conversions", "value (24h)", f"{total(samples, 'cx_conversion_value', **w):,.2f}"),
-        ("surveys", "answers (24h)", n(total(samples, "cx_survey_answers", **w))),
-        ("surveys", "NPS (24h)", _ratio(total(samples, "cx_survey_promoters", **w)
-                                        - total(samples, "cx_survey_detractors", **w), nps, 100)),
-        ("surveys", "CSAT (24h)",
-         _ratio(total(samples, "cx_survey_satisfied", **w), csat, 100, " %")),
-        ("costs", "ads cost (24h)", f"{total(samples, 'cx_ads_cost', **w):,.2f}"),
-        ("costs", "service cost (24h)", f"{total(samples, 'cx_service_cost', **w):,.2f}"),
-    ]
+    """(family, what, value) rows: the events', then each family's (its collector's)."""
+    rows = [("events", what, value) for what, value in IngestCollector.summary(samples)]
+    for line in FAMILIES:
+        rows += [(line.name, what, value) for what, value in line.collector.summary(samples)]
+    return rows
 
 
 def print_summary(rows: list[tuple[str, str, str]]) -> None:

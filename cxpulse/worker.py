@@ -9,19 +9,13 @@ from collections.abc import Iterator
 import faust
 
 from cxpulse.addresses import any_server_listens
-from cxpulse.agents.contacts import ContactAgent
-from cxpulse.agents.conversions import ConversionAgent
-from cxpulse.agents.costs import CostAgent
-from cxpulse.agents.sessions import SessionAgent
-from cxpulse.agents.surveys import SurveyAgent
 from cxpulse.agents.team_quantiles import TeamQuantileAgent
-from cxpulse.agents.tickets import TicketAgent
 from cxpulse.collector_guard import CollectorGuard
-from cxpulse.collectors.registry import family_collectors
+from cxpulse.collectors.ingest import IngestCollector
 from cxpulse.config import ConfigError, Settings
 from cxpulse.core.admission import IngestStats
-from cxpulse.core.session_family import SessionFamily
-from cxpulse.exporter import IngestCollector, TicketCollector, build_registry, start_metrics_server
+from cxpulse.exporter import build_registry, start_metrics_server
+from cxpulse.families import FAMILIES, family_collectors
 from cxpulse.streams.app import create_app
 from cxpulse.streams.deadletter import DeadLetters
 from cxpulse.streams.health import KafkaProbe
@@ -31,37 +25,28 @@ from cxpulse.streams.topics import EVENT_TOPICS
 
 
 def build_app(settings: Settings) -> faust.App:
-    """The app with all agents registered and ``/metrics`` served once it starts."""
+    """The app with every family's agent registered and ``/metrics`` served once it
+    starts (:mod:`cxpulse.families`)."""
     app = create_app(settings)
     stats = IngestStats()
     deadletters = DeadLetters(app, settings)
     team = TeamQuantileAgent(app, settings)
-    tickets = TicketAgent(app, settings, stats, deadletters, team)
-    contacts = ContactAgent(app, settings, stats, deadletters, team)
-    sessions = SessionAgent(app, settings, stats, deadletters, team)
-    conversions = ConversionAgent(app, settings, stats, deadletters, team)
-    surveys = SurveyAgent(app, settings, stats, deadletters, team)
-    costs = CostAgent(app, settings, stats, deadletters, team)
-    others = (contacts, sessions, conversions, surveys, costs)
-    assert {tickets.ingest.name, *(a.ingest.name for a in others)} == set(EVENT_TOPICS)
-    assert isinstance(sessions.family, SessionFamily)
+    agents = {line.name: line.agent(app, settings, stats, deadletters, team)
+              for line in FAMILIES}
+    families = {name: agent.family for name, agent in agents.items()}
     probe = KafkaProbe(settings.kafka_bootstrap)
     guard = CollectorGuard()
     registry = build_registry([
         probe,
         guard.guarded("ingest", IngestCollector(
-            stats, [tickets.ingest.admission, *(agent.ingest.admission for agent in others)])),
-        guard.guarded("tickets", TicketCollector(tickets.family.index, team.quantiles)),
-        *(guard.guarded(family, collector) for family, collector in family_collectors(
-            contacts.family, sessions.family, conversions.family, surveys.family,
-            costs.family, tickets.family.index, team.quantiles)),
+            stats, [agent.ingest.admission for agent in agents.values()])),
+        *(guard.guarded(name, collector)
+          for name, collector in family_collectors(families, team.quantiles)),
         guard,  # last: its counter includes this scrape's failures
     ])
 
     def prepare() -> Iterator[None]:
-        yield from tickets.family.index.prepare_windows()
-        yield from team.quantiles.prepare_windows("tickets", tickets.family.index.now)
-        for agent in others:
+        for agent in agents.values():
             yield from agent.family.prepare_windows()
             yield from team.quantiles.prepare_windows(agent.name, agent.family.now())
 

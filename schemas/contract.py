@@ -104,6 +104,8 @@ class DataContract:
     required: tuple[str, ...]
     checks: tuple[tuple[str, Check], ...]
     conditionals: tuple[Conditional, ...]
+    schema_file: str = ""
+    """Its JSON Schema file, relative to the repository (``schemas/json/…``)."""
 
     def violation(self, data: Mapping[str, Any]) -> str | None:
         """Return the first reason ``data`` breaks the contract, or ``None``."""
@@ -135,7 +137,7 @@ def _compile_conditional(rule: Mapping[str, Any]) -> Conditional:
     )
 
 
-def _compile_type(doc: Mapping[str, Any]) -> DataContract:
+def _compile_type(doc: Mapping[str, Any], file: str) -> DataContract:
     data = doc["properties"]["data"]
     props: Mapping[str, Mapping[str, Any]] = data["properties"]
     return DataContract(
@@ -145,6 +147,7 @@ def _compile_type(doc: Mapping[str, Any]) -> DataContract:
         required=tuple(data["required"]),
         checks=tuple((name, _field_check(spec)) for name, spec in props.items()),
         conditionals=tuple(_compile_conditional(r) for r in data.get("allOf", ())),
+        schema_file=f"schemas/json/{file}",
     )
 
 
@@ -158,7 +161,7 @@ def _load_contracts() -> dict[str, DataContract]:
     contracts: dict[str, DataContract] = {}
     for entry in resources.files("cxpulse.schemas").joinpath("json").iterdir():
         if entry.name.endswith(".json") and entry.name != "cloudevent.json":
-            contract = _compile_type(_load(entry.name))
+            contract = _compile_type(_load(entry.name), entry.name)
             contracts[contract.event_type] = contract
     return contracts
 

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable
+from typing import ClassVar
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 
 class KafkaProbe(Collector):
     """Probes the bootstrap servers and exports the outcome."""
+
+    METRICS: ClassVar[tuple[str, ...]] = (
+        "cx_kafka_up", "cx_kafka_up_changed_seconds", "cx_kafka_outages_total")
 
     def __init__(self, bootstrap: str, interval: float = 2.0, timeout: float = 2.0) -> None:
         self.servers = servers(bootstrap)

@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from typing import Generic, TypeVar
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, ClassVar, Generic, TypeVar
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from cxpulse.core.facts import Labels, Totals
 from cxpulse.core.history_family import HistoryFamily
+from cxpulse.core.sketch import Sketch
 from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.core.windows import WINDOWS, window_buckets
+from cxpulse.metrics_text import Samples, SummaryRow
 
 Windows = dict[str, dict[Labels, Totals]]
+QUANTILES = (0.5, 0.9, 0.99)
+
+
+def add_ratio(family: GaugeMetricFamily, labels: list[str], num: float, den: float) -> None:
+    if den > 0:
+        family.add_metric(labels, num / den)
+
+
+def summary_family(name: str, doc: str,
+                   rows: Iterable[tuple[dict[str, str], Sketch, Sketch | None]]) -> Metric:
+    """Rows of (labels, this worker's samples, the team's samples or None).
+
+    ``_sum`` and ``_count`` are this worker's (they add up over workers); the quantile
+    series come from the team's samples, on the one worker that owns them.
+    """
+    family = Metric(name, doc, "summary")
+    for labels, sketch, team in rows:
+        if team is not None and team.count:
+            for q, value in zip(QUANTILES, team.quantiles(QUANTILES), strict=True):
+                family.add_sample(name, {**labels, "quantile": str(q)}, value)
+        family.add_sample(name + "_sum", labels, sketch.total)
+        family.add_sample(name + "_count", labels, sketch.count)
+    return family
+
 
 
 def windows_of(family: HistoryFamily) -> Windows | None:
@@ -43,7 +69,36 @@ def gauge(name: str, doc: str, labels: list[str]) -> GaugeMetricFamily:
 F = TypeVar("F", bound=HistoryFamily)
 
 
-class FamilyCollector(Collector, Generic[F]):
+class FamilySeries(Collector):
+    """What :mod:`cxpulse.families` knows of a family's collector."""
+
+    METRICS: ClassVar[tuple[str, ...]] = ()
+    """The names its series have in the exposition (counters with ``_total``)."""
+
+    def __init__(self, family: Any, team: TeamQuantiles | None = None) -> None:
+        self.team = team
+
+    @staticmethod
+    def summary(samples: Samples) -> list[SummaryRow]:
+        """Its rows of ``cxpulse replay``'s final summary."""
+        return []
+
+    def team_windows(self, family: str, now: float) -> Windows | None:
+        """The team's windows of ``family``, or None on a worker that does not own them."""
+        team = self.team
+        return team.windows(family, now) if team is not None and team.owned() else None
+
+    @staticmethod
+    def team_sketch(windows: Windows | None, window: str,
+                    labels: Labels, index: int) -> Sketch | None:
+        """Sketch ``index`` of ``labels`` in the team's ``windows`` (None: not the owner)."""
+        if windows is None:
+            return None
+        totals = windows[window].get(labels)
+        return totals.sketches[index] if totals is not None else Sketch()
+
+
+class FamilyCollector(FamilySeries, Generic[F]):
     """One family's series, from its windows at its own "now" (none before its first
     event); ``team`` gives the quantiles on the worker that owns them."""
 

@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 from prometheus_client.core import Metric
 
-from cxpulse.collectors.common import FamilyCollector, Windows, gauge
+from cxpulse.collectors.common import FamilyCollector, Windows, add_ratio, gauge, summary_family
 from cxpulse.core import contacts as c
 from cxpulse.core.contacts import ContactArithmetic
 from cxpulse.core.dimensions import CHANNELS
 from cxpulse.core.facts import Totals
 from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.windows import WINDOWS
-from cxpulse.exporter import add_ratio, summary_family, team_sketch, team_sketches
+from cxpulse.metrics_text import W24, Samples, SummaryRow, count_text, ratio_text, total
 
 
 class ContactCollector(FamilyCollector[HistoryFamily]):
+    METRICS: ClassVar[tuple[str, ...]] = (
+        "cx_contacts_in_queue", "cx_oldest_queued_contact_age_seconds",
+        "cx_contact_wait_seconds", "cx_contact_abandonment_ratio",
+        "cx_contact_service_level_ratio", "cx_contacts_answered",
+        "cx_contacts_answered_in_target", "cx_contacts_abandoned")
+
+    @staticmethod
+    def summary(s: Samples) -> list[SummaryRow]:
+        answered = total(s, "cx_contacts_answered", **W24)
+        abandoned = total(s, "cx_contacts_abandoned", **W24)
+        return [("answered (24h)", count_text(answered)),
+                ("service level (24h)",
+                 ratio_text(total(s, "cx_contacts_answered_in_target", **W24),
+                            answered + abandoned, 100, " %")),
+                ("abandonment (24h)", ratio_text(abandoned, answered + abandoned, 100, " %")),
+                ("in queue now", count_text(total(s, "cx_contacts_in_queue")))]
+
     def series(self, windows: Windows, now: float) -> Iterator[Metric]:
         arithmetic = self.family.arithmetic
         assert isinstance(arithmetic, ContactArithmetic)
@@ -42,7 +60,7 @@ class ContactCollector(FamilyCollector[HistoryFamily]):
         service = gauge("cx_contact_service_level_ratio", "answered within the target / "
                          "(answered + abandoned, short abandons excluded)", labels)
         empty = Totals(c.ContactArithmetic.n_sums, c.ContactArithmetic.n_sketches)
-        team = team_sketches(self.team, "contacts", now)
+        team = self.team_windows("contacts", now)
         waits = []
         for window in WINDOWS:
             for channel in CHANNELS:
@@ -57,7 +75,7 @@ class ContactCollector(FamilyCollector[HistoryFamily]):
                 add_ratio(service, key, n_ok, n_ans + n_ab)
                 waits.append(({"window": window, "channel": channel},
                               t.sketches[c.WAIT - c.ContactArithmetic.n_sums],
-                              team_sketch(team, window, (channel,), 0)))
+                              self.team_sketch(team, window, (channel,), 0)))
         yield from (answered, in_target, abandoned, abandonment, service)
         yield summary_family("cx_contact_wait_seconds", "answered - queued; _sum / _count is "
                              "the average speed of answer", waits)

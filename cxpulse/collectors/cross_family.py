@@ -13,11 +13,12 @@ two ratios are for the recording rules, which divide the summed components.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
-from cxpulse.collectors.common import Windows, field_sum, gauge, windows_of
+from cxpulse.collectors.common import Windows, add_ratio, field_sum, gauge, windows_of
 from cxpulse.core import conversions as v
 from cxpulse.core import costs as k
 from cxpulse.core import sessions as s
@@ -26,7 +27,6 @@ from cxpulse.core.facts import MICRO
 from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.tickets import N_RESOLVED, TicketIndex
 from cxpulse.core.windows import WINDOWS, window_buckets
-from cxpulse.exporter import add_ratio
 
 
 def ticket_resolutions(index: TicketIndex) -> dict[str, int] | None:
@@ -40,6 +40,9 @@ def ticket_resolutions(index: TicketIndex) -> dict[str, int] | None:
 
 
 class CrossFamilyRatios(Collector):
+    METRICS: ClassVar[tuple[str, ...]] = (
+        "cx_conversion_ratio", "cx_cost_per_conversion", "cx_cost_per_resolution")
+
     def __init__(self, sessions: HistoryFamily, conversions: HistoryFamily,
                  costs: HistoryFamily, tickets: TicketIndex) -> None:
         self.sessions = sessions

@@ -3,19 +3,32 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 from prometheus_client.core import Metric
 
-from cxpulse.collectors.common import FamilyCollector, Windows, gauge
+from cxpulse.collectors.common import FamilyCollector, Windows, add_ratio, gauge, summary_family
 from cxpulse.core import sessions as s
 from cxpulse.core.dimensions import SOURCES
 from cxpulse.core.facts import Totals
 from cxpulse.core.session_family import SessionFamily
 from cxpulse.core.windows import WINDOWS
-from cxpulse.exporter import add_ratio, summary_family, team_sketch, team_sketches
+from cxpulse.metrics_text import W24, Samples, SummaryRow, count_text, ratio_text, total
 
 
 class SessionCollector(FamilyCollector[SessionFamily]):
+    METRICS: ClassVar[tuple[str, ...]] = (
+        "cx_active_users", "cx_sessions_started", "cx_pages_per_session",
+        "cx_session_duration_seconds", "cx_bounce_ratio", "cx_page_views",
+        "cx_sessions_ended", "cx_sessions_bounced")
+
+    @staticmethod
+    def summary(s: Samples) -> list[SummaryRow]:
+        return [("active users (24h)", count_text(total(s, "cx_active_users", **W24))),
+                ("sessions started (24h)", count_text(total(s, "cx_sessions_started", **W24))),
+                ("bounce (24h)", ratio_text(total(s, "cx_sessions_bounced", **W24),
+                                            total(s, "cx_sessions_ended", **W24), 100, " %"))]
+
     def series(self, windows: Windows, now: float) -> Iterator[Metric]:
         users = gauge("cx_active_users", "Distinct user_id with any cx.sessions event in the "
                        "window", ["window"])
@@ -35,7 +48,7 @@ class SessionCollector(FamilyCollector[SessionFamily]):
         bounce = gauge("cx_bounce_ratio", "Single-page sessions / sessions ended in the "
                         "window", labels)
         empty = Totals(s.SessionArithmetic.n_sums, s.SessionArithmetic.n_sketches)
-        team = team_sketches(self.team, "sessions", now)
+        team = self.team_windows("sessions", now)
         durations = []
         for window in WINDOWS:
             for source in SOURCES:
@@ -51,7 +64,7 @@ class SessionCollector(FamilyCollector[SessionFamily]):
                 add_ratio(bounce, key, n_bounced, n_ended)
                 durations.append(({"window": window, "source": source},
                                   t.sketches[s.DURATION - s.SessionArithmetic.n_sums],
-                                  team_sketch(team, window, (source,), 0)))
+                                  self.team_sketch(team, window, (source,), 0)))
         yield from (started, pages, ended, bounced, per_session, bounce)
         yield summary_family("cx_session_duration_seconds", "session.ended - "
                              "session.started, for sessions ended in the window", durations)

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import ClassVar
 
 from prometheus_client.core import Metric
 
-from cxpulse.collectors.common import FamilyCollector, Windows, field_sum, gauge
+from cxpulse.collectors.common import FamilyCollector, Windows, add_ratio, field_sum, gauge
 from cxpulse.core import surveys as q
 from cxpulse.core.dimensions import CHANNELS, SURVEYS
 from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.windows import WINDOWS
-from cxpulse.exporter import add_ratio
+from cxpulse.metrics_text import W24, Samples, SummaryRow, count_text, ratio_text, total
 
 
 class SurveyCollector(FamilyCollector[HistoryFamily]):
+    METRICS: ClassVar[tuple[str, ...]] = (
+        "cx_nps", "cx_csat_ratio", "cx_ces_mean", "cx_survey_answers",
+        "cx_survey_promoters", "cx_survey_detractors", "cx_survey_satisfied",
+        "cx_survey_score_sum")
+
+    @staticmethod
+    def summary(s: Samples) -> list[SummaryRow]:
+        nps = total(s, "cx_survey_answers", survey="nps", **W24)
+        csat = total(s, "cx_survey_answers", survey="csat", **W24)
+        return [("answers (24h)", count_text(total(s, "cx_survey_answers", **W24))),
+                ("NPS (24h)", ratio_text(total(s, "cx_survey_promoters", **W24)
+                                         - total(s, "cx_survey_detractors", **W24), nps, 100)),
+                ("CSAT (24h)", ratio_text(total(s, "cx_survey_satisfied", **W24), csat, 100, " %"))]
+
     def series(self, windows: Windows, now: float) -> Iterator[Metric]:
         answers = gauge("cx_survey_answers", "Survey answers in the window",
                          ["window", "survey", "channel"])

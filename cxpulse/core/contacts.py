@@ -13,10 +13,13 @@ from typing import Any
 
 from cxpulse.core.dimensions import channel_label
 from cxpulse.core.facts import Fact
+from cxpulse.core.sorted_history import KIND, TIME
 from cxpulse.core.windows import bucket
 from cxpulse.schemas.events import Event
 
 QUEUED, ANSWERED, ABANDONED = "q", "a", "x"
+CHANNEL = 3
+"""The field of a ``QUEUED`` entry after time, kind and id."""
 """Entry kinds; "a" < "x" so an answer wins a tie with an abandon."""
 
 # Fact fields: sums, then the wait sketch.
@@ -41,8 +44,8 @@ class QueueEntry:
 
 
 def _split(history: list[list[Any]]) -> tuple[list[Any] | None, list[Any] | None]:
-    queued = next((e for e in history if e[1] == QUEUED), None)
-    outcome = next((e for e in history if e[1] != QUEUED), None)
+    queued = next((e for e in history if e[KIND] == QUEUED), None)
+    outcome = next((e for e in history if e[KIND] != QUEUED), None)
     return queued, outcome
 
 
@@ -68,10 +71,10 @@ class ContactArithmetic:
         queued, outcome = _split(history)
         if queued is None or outcome is None:
             return []
-        labels = (queued[3],)
-        b = bucket(outcome[0])
-        wait = max(0.0, outcome[0] - queued[0])
-        if outcome[1] == ANSWERED:
+        labels = (queued[CHANNEL],)
+        b = bucket(outcome[TIME])
+        wait = max(0.0, outcome[TIME] - queued[TIME])
+        if outcome[KIND] == ANSWERED:
             facts: list[Fact] = [(b, labels, N_ANSWERED, 1), (b, labels, WAIT, wait)]
             if wait <= self.targets.service_level:
                 facts.append((b, labels, N_IN_TARGET, 1))
@@ -85,8 +88,8 @@ class ContactArithmetic:
         if queued is None:
             self.queue.pop(key, None)
         else:
-            left = outcome[0] if outcome is not None else None
-            self.queue[key] = QueueEntry(queued[3], queued[0], left)
+            left = outcome[TIME] if outcome is not None else None
+            self.queue[key] = QueueEntry(queued[CHANNEL], queued[TIME], left)
 
     def clear(self) -> None:
         self.queue.clear()

@@ -25,7 +25,7 @@ from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.facts import Fact, FactIndex
 from cxpulse.core.sharded import ShardedDict
-from cxpulse.core.sorted_history import add_to_record
+from cxpulse.core.sorted_history import ID, KIND, TIME, add_to_record
 from cxpulse.core.team_quantiles import sample_facts
 from cxpulse.schemas.events import Event, Headers, Rejection
 
@@ -63,7 +63,7 @@ class NoGauges:
 
 
 def _order(entry: list[Any]) -> tuple[float, str, str]:
-    return entry[0], entry[1], entry[2]
+    return entry[TIME], entry[KIND], entry[ID]
 
 
 REBUILD_STEP = 2000
@@ -144,10 +144,8 @@ class HistoryFamily:
 
     def apply(self, event: Event, partition: int, now_before: float | None) -> None:
         """Add an admitted event to its entity's history and refresh the facts."""
-        checked = self._checked
-        if checked is not None and checked[0] == event.id:
-            keyed, size = checked[1], checked[2]
-        else:  # a duplicate, offered again in case its history write was lost
+        checked_id, keyed, size = self._checked or ("", None, 0)
+        if checked_id != event.id:  # a duplicate, offered again in case its write was lost
             keyed, size = self.arithmetic.entry(event), 0
         self._checked = None
         if keyed is None:
@@ -161,7 +159,7 @@ class HistoryFamily:
             # (the samples sent to the team-quantile owner) may not have left.
             record = self.histories[key]
             self._resend.add(key)
-        self._expiry.push(partition, record["h"][-1][0] + self.retention, key)
+        self._expiry.push(partition, record["h"][-1][TIME] + self.retention, key)
         if self._dirty is not None:
             self._dirty.add(key)
             return
@@ -191,7 +189,7 @@ class HistoryFamily:
             return
         for key in self._expiry.pop_due(partition, mark):
             record = self.histories.get(key)
-            if record is not None and record["h"][-1][0] + self.retention < mark:
+            if record is not None and record["h"][-1][TIME] + self.retention < mark:
                 del self.histories[key]
                 self._refresh(key, None)
 
@@ -215,6 +213,6 @@ class HistoryFamily:
             if record["p"] in partitions:
                 history = record["h"]
                 self._refresh(key, history, send=False)
-                self._expiry.push(record["p"], history[-1][0] + self.retention, key)
+                self._expiry.push(record["p"], history[-1][TIME] + self.retention, key)
             if n % REBUILD_STEP == 0:
                 yield

@@ -13,10 +13,13 @@ from typing import Any
 from cxpulse.core.dimensions import source_label
 from cxpulse.core.facts import Fact
 from cxpulse.core.history_family import NoGauges
+from cxpulse.core.sorted_history import KIND, TIME
 from cxpulse.core.windows import bucket
 from cxpulse.schemas.events import Event
 
 STARTED, PAGE, ENDED = "s", "p", "e"
+SOURCE = 3
+"""The field of a ``STARTED`` entry after time, kind and id."""
 
 N_STARTED, N_PAGES, N_ENDED, N_BOUNCED = 0, 1, 2, 3
 DURATION = 4
@@ -36,18 +39,18 @@ class SessionArithmetic(NoGauges):
         return key, [event.time, PAGE if event.type == "page.viewed" else ENDED, event.id]
 
     def facts(self, history: list[list[Any]]) -> list[Fact]:
-        start = next((e for e in history if e[1] == STARTED), None)
+        start = next((e for e in history if e[KIND] == STARTED), None)
         if start is None:
             return []
-        labels = (start[3],)
-        facts: list[Fact] = [(bucket(start[0]), labels, N_STARTED, 1)]
-        pages = [e[0] for e in history if e[1] == PAGE]
+        labels = (start[SOURCE],)
+        facts: list[Fact] = [(bucket(start[TIME]), labels, N_STARTED, 1)]
+        pages = [e[TIME] for e in history if e[KIND] == PAGE]
         facts += [(bucket(t), labels, N_PAGES, 1) for t in pages]
-        end = next((e for e in history if e[1] == ENDED), None)
+        end = next((e for e in history if e[KIND] == ENDED), None)
         if end is not None:
-            b = bucket(end[0])
+            b = bucket(end[TIME])
             facts.append((b, labels, N_ENDED, 1))
-            facts.append((b, labels, DURATION, max(0.0, end[0] - start[0])))
+            facts.append((b, labels, DURATION, max(0.0, end[TIME] - start[TIME])))
             if len(pages) <= 1:
                 facts.append((b, labels, N_BOUNCED, 1))
         return facts

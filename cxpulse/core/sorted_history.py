@@ -8,6 +8,16 @@ from typing import Any
 
 Order = Callable[[list[Any]], tuple[Any, ...]]
 
+TIME, KIND, ID = 0, 1, 2
+"""Every history entry starts ``[event time, kind code, event id, …]``; each family
+names the fields after those where it builds its entries.
+
+Entries are JSON lists, not record classes, on purpose: they are the changelog's
+values (orjson writes and reads a list as it is, a record would be converted on
+every write and on every recovery of 10^6 entities), and they are read in the hot
+loop of every event (bisect insert, fact refresh). So the indices have names
+instead."""
+
 
 def insert_once(history: list[list[Any]], entry: list[Any], order: Order) -> bool:
     """Insert ``entry`` at its place; False (and no change) when it is already there.

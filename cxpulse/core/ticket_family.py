@@ -22,7 +22,7 @@ from cxpulse.core.admission import UNCHECKED, Admission, Unchecked
 from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.sharded import ShardedDict
-from cxpulse.core.sorted_history import add_to_record
+from cxpulse.core.sorted_history import TIME, add_to_record
 from cxpulse.core.tickets import (
     SlaTargets,
     TicketIndex,
@@ -97,6 +97,14 @@ class TicketFamily:
                 self._refresh(ticket_id, partition, record["h"])
         self._persist_marks()
 
+    def now(self) -> float | None:
+        """The index's "now": where its windows end and its deadlines have fired to."""
+        return self.index.now
+
+    def prepare_windows(self) -> Iterator[None]:
+        """The windows of the next scrape, in steps (see :mod:`rollup`)."""
+        return self.index.prepare_windows()
+
     def tick(self, now: float | None = None) -> None:
         """Live clock: let deadlines fire although no event arrives (``now``: the
         admission's, the wall clock in live mode)."""
@@ -114,10 +122,8 @@ class TicketFamily:
         return refused
 
     def _apply(self, event: Event, partition: int) -> None:
-        checked = self._checked
-        if checked is not None and checked[0] == event.id:
-            entry, size = checked[1], checked[2]
-        else:  # a duplicate, offered again in case its history write was lost
+        checked_id, entry, size = self._checked or ("", None, 0)
+        if checked_id != event.id:  # a duplicate, offered again in case its write was lost
             entry, size = history_entry(event.type, event.id, event.time, event.data), 0
         self._checked = None
         if entry is None:
@@ -135,7 +141,7 @@ class TicketFamily:
             self._dirty[ticket_id] = partition
             self.index.deferred.add(ticket_id)
             # The earliest it may expire; the view decides when it comes due.
-            self._queue_expiry(partition, ticket_id, record["h"][-1][0] + self.retention)
+            self._queue_expiry(partition, ticket_id, record["h"][-1][TIME] + self.retention)
             return
         self._refresh(ticket_id, partition, record["h"])
         self._persist_marks()
@@ -168,7 +174,7 @@ class TicketFamily:
     def _schedule_expiry(self, partition: int, ticket_id: str, history: list[list[Any]],
                          view: TicketView | None) -> None:
         self._queue_expiry(partition, ticket_id,
-                           max(e[0] for e in history) + self._keep_for(view))
+                           max(e[TIME] for e in history) + self._keep_for(view))
 
     def _queue_expiry(self, partition: int, ticket_id: str, due: float) -> None:
         queued = self._due.get(ticket_id)
@@ -191,7 +197,7 @@ class TicketFamily:
                 continue
             history = record["h"]
             view = view_of(history)
-            if max(e[0] for e in history) + self._keep_for(view) < now:
+            if max(e[TIME] for e in history) + self._keep_for(view) < now:
                 del self.histories[ticket_id]
                 self.index.deferred.discard(ticket_id)
                 if self.index.samples_of(ticket_id):

@@ -25,12 +25,14 @@ from cxpulse.core.dimensions import CHANNELS, PRIORITIES, channel_label, priorit
 from cxpulse.core.rollup import BucketSums
 from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.sketch import Sketch
-from cxpulse.core.sorted_history import insert_once
+from cxpulse.core.sorted_history import ID, KIND, TIME, insert_once
 from cxpulse.core.ticket_gauges import GaugeIndex, TicketGauges
 from cxpulse.core.windows import WINDOWS, bucket, oldest_kept_bucket, window_buckets
 
 # Kinds of history entries.
 OPENED, RESPONDED, RESOLVED, REOPENED = "o", "r", "R", "O"
+CHANNEL, PRIORITY = 3, 4
+"""Fields of an ``OPENED`` entry after time, kind and id (the others have none)."""
 _KIND_ORDER = {OPENED: 0, RESPONDED: 1, RESOLVED: 2, REOPENED: 3}
 
 # Fact fields: indexes into BucketTotals.counts, or a sample kind.
@@ -82,7 +84,7 @@ def history_entry(event_type: str, event_id: str, time: float,
 
 
 def entry_order(entry: list[Any]) -> tuple[float, int, str]:
-    return entry[0], _KIND_ORDER[entry[1]], entry[2]
+    return entry[TIME], _KIND_ORDER[entry[KIND]], entry[ID]
 
 
 def add_to_history(history: list[list[Any]], entry: list[Any]) -> bool:
@@ -110,7 +112,7 @@ def view_of(history: Iterable[list[Any]]) -> TicketView | None:
     transitions: list[tuple[float, bool]] = []
     last = float("-inf")
     for entry in history:
-        t, kind = entry[0], entry[1]
+        t, kind = entry[TIME], entry[KIND]
         last = max(last, t)
         if kind == OPENED:
             if opened is None:
@@ -121,7 +123,8 @@ def view_of(history: Iterable[list[Any]]) -> TicketView | None:
             transitions.append((t, kind == RESOLVED))
     if opened is None:
         return None
-    return TicketView(opened[0], opened[3], opened[4], responses, transitions, last)
+    return TicketView(opened[TIME], opened[CHANNEL], opened[PRIORITY], responses, transitions,
+                      last)
 
 
 def is_open_at(view: TicketView, instant: float) -> bool:

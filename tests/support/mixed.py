@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client import generate_latest
 
-from cxpulse.collectors.registry import family_collectors
+from cxpulse.collectors.ingest import IngestCollector
 from cxpulse.config import Settings
 from cxpulse.core.admission import Admission, IngestStats
 from cxpulse.core.contacts import ContactArithmetic
@@ -24,7 +24,8 @@ from cxpulse.core.session_family import SessionFamily
 from cxpulse.core.surveys import SurveyArithmetic
 from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.core.ticket_family import TicketFamily
-from cxpulse.exporter import IngestCollector, TicketCollector, build_registry
+from cxpulse.exporter import build_registry
+from cxpulse.families import family_collectors
 from cxpulse.metrics_text import SampleKey, parse
 from cxpulse.publishing import Routed, route
 from cxpulse.streams.topics import EVENT_TOPICS
@@ -61,10 +62,9 @@ class MixedPipeline:
         self.team = TeamQuantiles(self.table("team-samples"))
         self.registry = build_registry([
             IngestCollector(self.stats, list(self.admissions.values())),
-            TicketCollector(self.tickets.index, self.team),
-            *(c for _, c in family_collectors(self.contacts, self.sessions, self.conversions,
-                                              self.surveys, self.costs, self.tickets.index,
-                                              self.team))])
+            *(c for _, c in family_collectors(
+                {topic.removeprefix("cx."): f for topic, f in self.families.items()},
+                self.team))])
 
     def table(self, name: str) -> dict[str, Any]:
         return self.tables.setdefault(name, {})

@@ -15,7 +15,7 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from cxpulse.schemas.contract import CONTRACTS
 from cxpulse.schemas.events import parse_time
-from cxpulse.simulate import MixedTraffic
+from cxpulse.simulate.mixed import MixedTraffic
 from tests.support.scenario import END, PARTITIONS, ev
 
 H = 3600.0

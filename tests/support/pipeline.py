@@ -8,11 +8,13 @@ import orjson
 from aiokafka.partitioner import DefaultPartitioner
 from prometheus_client import generate_latest
 
+from cxpulse.collectors.ingest import IngestCollector
+from cxpulse.collectors.tickets import TicketCollector
 from cxpulse.core.admission import Admission, IngestStats
 from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.core.ticket_family import TicketFamily
 from cxpulse.core.tickets import SlaTargets
-from cxpulse.exporter import IngestCollector, TicketCollector, build_registry
+from cxpulse.exporter import build_registry
 from cxpulse.metrics_text import SampleKey, parse
 
 _PARTITIONER = DefaultPartitioner()
@@ -44,7 +46,7 @@ class Pipeline:
         self.team_samples: dict[str, object] = {}
         self.team = TeamQuantiles(self.team_samples)
         self.registry = build_registry([IngestCollector(self.stats, [self.admission]),
-                                        TicketCollector(self.family.index, self.team)])
+                                        TicketCollector(self.family, self.team)])
 
     def feed(self, lines: Iterable[bytes]) -> None:
         for line in lines:

@@ -16,7 +16,8 @@ import orjson
 from aiokafka.partitioner import DefaultPartitioner
 
 from cxpulse.schemas.events import parse_time
-from cxpulse.simulate import TicketTraffic, rfc3339
+from cxpulse.simulate.base import rfc3339
+from cxpulse.simulate.tickets import TicketTraffic
 
 END = 1_795_340_000.0
 """A fixed end of the recorded span (2026-11-22T09:33:20Z), so runs are repeatable."""
