@@ -44,8 +44,6 @@ from cxpulse.simulate.web import WebTraffic
 
 @dataclass(frozen=True, slots=True)
 class FamilyLine:
-    name: str
-    """Its collector guard's label, simulator part and replay summary heading."""
     agent: type[HistoryAgent[Any]]
     collector: type[FamilySeries]
     traffic: type[Traffic] | None
@@ -60,6 +58,12 @@ class FamilyLine:
         return self.agent.topic
 
     @property
+    def name(self) -> str:
+        """Its collector guard's label, simulator part and replay summary heading: the
+        topic's name without ``cx.``, as its agent and team quantiles call it."""
+        return self.topic.removeprefix("cx.")
+
+    @property
     def event_types(self) -> tuple[str, ...]:
         return TOPIC_TYPES[self.topic]
 
@@ -69,15 +73,15 @@ class FamilyLine:
 
 
 FAMILIES: tuple[FamilyLine, ...] = (
-    FamilyLine("tickets", TicketAgent, TicketCollector, TicketTraffic, 1.0,
+    FamilyLine(TicketAgent, TicketCollector, TicketTraffic, 1.0,
                ("backlog", "opened", "first_response_p90", "sla_attainment")),
-    FamilyLine("contacts", ContactAgent, ContactCollector, ContactTraffic, 1.5,
+    FamilyLine(ContactAgent, ContactCollector, ContactTraffic, 1.5,
                ("in_queue", "service_level", "abandonment")),
-    FamilyLine("sessions", SessionAgent, SessionCollector, WebTraffic, 4.0, ("dau",)),
-    FamilyLine("conversions", ConversionAgent, ConversionCollector, None, 0.0,
+    FamilyLine(SessionAgent, SessionCollector, WebTraffic, 4.0, ("dau",)),
+    FamilyLine(ConversionAgent, ConversionCollector, None, 0.0,
                ("conversion",)),  # conversions come from the web traffic's sessions
-    FamilyLine("surveys", SurveyAgent, SurveyCollector, SurveyTraffic, 0.3, ("nps", "csat")),
-    FamilyLine("costs", CostAgent, CostCollector, CostTraffic, 2.5, ()),
+    FamilyLine(SurveyAgent, SurveyCollector, SurveyTraffic, 0.3, ("nps", "csat")),
+    FamilyLine(CostAgent, CostCollector, CostTraffic, 2.5, ()),
 )
 
 

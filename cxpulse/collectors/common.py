@@ -41,7 +41,6 @@ def summary_family(name: str, doc: str,
     return family
 
 
-
 def windows_of(family: HistoryFamily) -> Windows | None:
     """The family's windows ending at its "now" (None before its first event)."""
     now = family.now()
