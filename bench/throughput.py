@@ -17,9 +17,9 @@ from tqdm import tqdm
 
 from cxpulse.addresses import free_port
 from cxpulse.config import Settings
+from cxpulse.families import EVENT_TOPICS
 from cxpulse.metrics_text import scrape, total
 from cxpulse.replay import expected_watermarks, finished
-from cxpulse.streams.topics import EVENT_TOPICS
 
 EVENTS_PER_TICKET_HOUR = 28.0
 """About how many events of all families one ticket per hour brings (cxpulse.simulate)."""

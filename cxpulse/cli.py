@@ -41,7 +41,7 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
 
 def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
     from cxpulse.broker import run_broker
-    from cxpulse.streams.topics import all_topics
+    from cxpulse.families import broker_topics
     from cxpulse.worker import build_app
 
     def ready() -> None:
@@ -58,7 +58,7 @@ def cmd_broker(settings: Settings, args: argparse.Namespace) -> int:
         if not user or not password:
             raise ConfigError("bad option --sasl-user: expected NAME:PASSWORD with --sasl-port")
         sasl = (args.sasl_port, user, password)
-    return run_broker(args.port, Path(args.data_dir), all_topics(settings.topic_prefix),
+    return run_broker(args.port, Path(args.data_dir), broker_topics(settings.topic_prefix),
                       partitions=settings.partitions, on_ready=ready, compacted=changelogs,
                       sasl=sasl)
 

@@ -4,9 +4,10 @@ live page and the docs' metric list are driven by (docs/architecture.md).
 A line names the family's Faust agent (which names its topic and builds its pure
 arithmetic from ``cxpulse/core``), its collector (which lists the series it exports
 and its rows of ``cxpulse replay``'s summary), its simulator part and its live-page
-tiles. Event types and schema files come from the contract (``schemas/json``), which
-also gives the broker, ``check`` and ``publish`` their topics; every topic of the
-contract must have exactly one line here, or the worker does not start.
+tiles. The broker's topics follow the lines (:func:`broker_topics`); event types and
+schema files come from the contract (``schemas/json``), which ``check`` and ``publish``
+validate against; every topic of the contract must have exactly one line here, or
+nothing starts.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from cxpulse.simulate.costs import CostTraffic
 from cxpulse.simulate.surveys import SurveyTraffic
 from cxpulse.simulate.tickets import TicketTraffic
 from cxpulse.simulate.web import WebTraffic
+from cxpulse.streams.topics import DEADLETTER
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,15 @@ FAMILIES: tuple[FamilyLine, ...] = (
 )
 
 
+EVENT_TOPICS: tuple[str, ...] = tuple(line.topic for line in FAMILIES)
+"""Default names of the topics upstream systems publish to, one per family."""
+
+
+def broker_topics(prefix: str = "") -> list[str]:
+    """Every topic the broker must have: each family's, then the dead-letter topic."""
+    return [prefix + name for name in (*EVENT_TOPICS, DEADLETTER)]
+
+
 def cross_family(families: Mapping[str, Any]) -> tuple[str, Collector]:
     """The ratios that join families (:mod:`cxpulse.collectors.cross_family`), by name."""
     return "cross_family", CrossFamilyRatios(families["sessions"], families["conversions"],
@@ -100,9 +111,8 @@ def family_collectors(families: Mapping[str, Family], team: TeamQuantiles | None
 
 
 def check_every_topic_has_a_family() -> None:
-    topics = [line.topic for line in FAMILIES]
-    if sorted(topics) != sorted(TOPIC_TYPES):
-        raise RuntimeError(f"cxpulse/families.py has families for {sorted(topics)} but the "
+    if sorted(EVENT_TOPICS) != sorted(TOPIC_TYPES):
+        raise RuntimeError(f"cxpulse/families.py has families for {sorted(EVENT_TOPICS)} but the "
                            f"contract (schemas/json) has topics {sorted(TOPIC_TYPES)}")
 
 

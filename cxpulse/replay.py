@@ -24,11 +24,10 @@ from tqdm import tqdm
 
 from cxpulse.collectors.ingest import IngestCollector
 from cxpulse.config import ConfigError, Settings
-from cxpulse.families import FAMILIES
+from cxpulse.families import FAMILIES, broker_topics
 from cxpulse.metrics_text import Samples, scrape, total
 from cxpulse.publishing import Routed, publish_file, route
 from cxpulse.schemas.events import Event, decode
-from cxpulse.streams.topics import all_topics
 from cxpulse.worker import check_port_free
 
 STALL_SECONDS = 120.0
@@ -60,7 +59,7 @@ async def _create_topics(settings: Settings) -> None:
     await admin.start()
     try:
         await admin.create_topics([NewTopic(t, settings.partitions, 1)
-                                   for t in all_topics(settings.topic_prefix)])
+                                   for t in broker_topics(settings.topic_prefix)])
     finally:
         await admin.close()
 

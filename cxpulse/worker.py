@@ -15,13 +15,12 @@ from cxpulse.collectors.ingest import IngestCollector
 from cxpulse.config import ConfigError, Settings
 from cxpulse.core.admission import IngestStats
 from cxpulse.exporter import build_registry, start_metrics_server
-from cxpulse.families import FAMILIES, family_collectors
+from cxpulse.families import EVENT_TOPICS, FAMILIES, family_collectors
 from cxpulse.streams.app import create_app
 from cxpulse.streams.deadletter import DeadLetters
 from cxpulse.streams.health import KafkaProbe
 from cxpulse.streams.rewind import rewind_uncommitted
 from cxpulse.streams.shutdown import BoundedStopWorker
-from cxpulse.streams.topics import EVENT_TOPICS
 
 
 def build_app(settings: Settings) -> faust.App:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from cxpulse.streams.topics import all_topics
+from cxpulse.families import broker_topics
 from tests.chaos.test_kill_restart import explain
 from tests.integration.conftest import Env, Worker, _create_topics, cxpulse, free_port
 from tests.integration.test_families_end_to_end import SERIES
@@ -90,7 +90,7 @@ def test_a_sixty_second_broker_outage_mid_stream_changes_nothing(
     scenario = mixed_scenario.build(seed=seed % 1000, hours=2.0, rate=150.0)
     expected = only(expected_metrics(scenario), GAUGES)
     prefix = f"o{seed % 10**6}."
-    asyncio.run(_create_topics(own_broker.bootstrap, all_topics(prefix), 6))
+    asyncio.run(_create_topics(own_broker.bootstrap, broker_topics(prefix), 6))
     env = Env({"CXPULSE_KAFKA_BOOTSTRAP": own_broker.bootstrap, "CXPULSE_TOPIC_PREFIX": prefix,
                "CXPULSE_APP_ID": f"cxpulse-outage-{seed}", "CXPULSE_CLOCK": "replay",
                "CXPULSE_METRICS_PORT": str(free_port()), "CXPULSE_WEB_PORT": str(free_port()),
@@ -127,7 +127,7 @@ def test_sigterm_with_the_broker_down_stops_the_worker_within_30_seconds(
         own_broker: OwnBroker, start_worker: Callable[[Env], Worker], tmp_path: Path) -> None:
     scenario = mixed_scenario.build(seed=3, hours=0.5, rate=100.0)
     prefix = "sigterm."
-    asyncio.run(_create_topics(own_broker.bootstrap, all_topics(prefix), 6))
+    asyncio.run(_create_topics(own_broker.bootstrap, broker_topics(prefix), 6))
     env = Env({"CXPULSE_KAFKA_BOOTSTRAP": own_broker.bootstrap, "CXPULSE_TOPIC_PREFIX": prefix,
                "CXPULSE_APP_ID": "cxpulse-sigterm", "CXPULSE_CLOCK": "replay",
                "CXPULSE_METRICS_PORT": str(free_port()), "CXPULSE_WEB_PORT": str(free_port()),

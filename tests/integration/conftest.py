@@ -21,8 +21,8 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
 from cxpulse.addresses import free_port
+from cxpulse.families import broker_topics
 from cxpulse.metrics_text import SampleKey, scrape
-from cxpulse.streams.topics import all_topics
 
 BROKER_START_TIMEOUT = 600.0  # the first run downloads the jars
 SASL_USER, SASL_PASSWORD = "cxpulse", "test-secret"
@@ -113,7 +113,7 @@ def cx_env(broker: str, tmp_path: Path) -> Env:
     """A fresh topic prefix (topics created, 6 partitions) and worker settings."""
     tag = uuid.uuid4().hex[:8]
     prefix = f"t{tag}."
-    asyncio.run(_create_topics(broker, all_topics(prefix), 6))
+    asyncio.run(_create_topics(broker, broker_topics(prefix), 6))
     return Env({
         "CXPULSE_KAFKA_BOOTSTRAP": broker,
         "CXPULSE_TOPIC_PREFIX": prefix,

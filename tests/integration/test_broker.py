@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from cxpulse.streams.topics import all_topics
+from cxpulse.families import broker_topics
 from tests.integration.conftest import cxpulse, free_port
 
 pytestmark = pytest.mark.integration
@@ -82,7 +82,7 @@ def test_broker_creates_topics_stops_cleanly_and_keeps_data(tmp_path: Path) -> N
     proc = _start(port, data_dir)
     try:
         partitions, changelog_config = asyncio.run(_describe(bootstrap))
-        for topic in all_topics():
+        for topic in broker_topics():
             assert partitions[topic] == 6, topic
         assert partitions["cxpulse-ticket-histories-changelog"] == 6
         assert changelog_config["cleanup.policy"] == "compact"

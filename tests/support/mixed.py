@@ -25,10 +25,9 @@ from cxpulse.core.surveys import SurveyArithmetic
 from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.core.ticket_family import TicketFamily
 from cxpulse.exporter import build_registry
-from cxpulse.families import family_collectors
+from cxpulse.families import EVENT_TOPICS, family_collectors
 from cxpulse.metrics_text import SampleKey, parse
 from cxpulse.publishing import Routed, route
-from cxpulse.streams.topics import EVENT_TOPICS
 
 _PARTITIONER = DefaultPartitioner()
 

@@ -16,13 +16,12 @@ from prometheus_client.registry import Collector
 from cxpulse.collector_guard import CollectorGuard
 from cxpulse.collectors.cross_family import CrossFamilyRatios
 from cxpulse.collectors.ingest import IngestCollector
-from cxpulse.families import FAMILIES, family_collectors
+from cxpulse.families import FAMILIES, broker_topics, family_collectors
 from cxpulse.publishing import Routed, route
 from cxpulse.replay import summary
 from cxpulse.schemas.contract import TOPIC_TYPES
 from cxpulse.simulate.mixed import MixedTraffic
 from cxpulse.streams.health import KafkaProbe
-from cxpulse.streams.topics import all_topics
 from tests.support.mixed import MixedPipeline
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +59,7 @@ def test_every_topic_of_the_contract_has_one_family_and_the_broker_creates_it() 
     topics = [line.topic for line in FAMILIES]
     assert sorted(topics) == sorted(TOPIC_TYPES)
     assert len({line.name for line in FAMILIES}) == len(FAMILIES)
-    assert set(topics) <= set(all_topics())
+    assert set(topics) <= set(broker_topics())
     for line in FAMILIES:
         assert line.event_types and all((ROOT / f).is_file() for f in line.schema_files)
 

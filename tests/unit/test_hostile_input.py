@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cxpulse.config import Settings
+from cxpulse.families import EVENT_TOPICS
 from cxpulse.schemas.events import MAX_BYTES, Event, Rejection, decode
-from cxpulse.streams.topics import EVENT_TOPICS
 from tests.support import mixed_scenario
 from tests.support.mixed import MixedPipeline
 from tests.support.scenario import ev
