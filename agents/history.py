@@ -16,6 +16,7 @@ from cxpulse.core.ticket_family import TicketFamily
 from cxpulse.gc_pause import collector_paused_then_frozen
 from cxpulse.streams.changelog import BATCH_MAX, BATCH_WITHIN, DeferredChangelog
 from cxpulse.streams.deadletter import DeadLetters
+from cxpulse.streams.gap_repair import GapReader
 from cxpulse.streams.ingest import TopicIngest
 
 log = logging.getLogger(__name__)
@@ -31,32 +32,68 @@ async def process(stream: Any, family: Family, ingest: TopicIngest,
 
     The pure part runs without awaiting, so no rebalance or recovery can come between
     an event and its table writes; Faust acks the batch's events after this body.
+    Offsets the consumer skipped are read again after the batch that showed them.
     """
+    gaps = ingest.gaps
+    try:
+        async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN):
+            await apply_batch([event.message for event in events], family, ingest, team, name)
+            if family.admission.offsets.missing:
+                await read_skipped(gaps, family, ingest, team, name)
+    finally:
+        await gaps.close()
+
+
+async def apply_batch(messages: list[Any], family: Family, ingest: TopicIngest,
+                      team: TeamQuantileAgent, name: str) -> None:
+    """The family's pure pipeline over messages, their table writes, then their dead
+    letters and team samples."""
     tables = ingest.tables
-    async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN):
-        rejected = []
-        partition = -1
-        family.begin_batch()
-        for event in events:
-            message = event.message
-            if message.partition != partition:  # fetches come in runs of one partition
-                partition = message.partition
-                for table in tables:
-                    table.partition = partition
-            try:
-                rejection = family.handle(message.value, message.partition, key=message.key,
-                                          headers=message.headers, offset=message.offset)
-            except Exception as exc:
-                rejected.append((message, internal_error(family, message, exc)))
+    rejected = []
+    partition = -1
+    family.begin_batch()
+    for message in messages:
+        if message.partition != partition:  # fetches come in runs of one partition
+            partition = message.partition
+            for table in tables:
+                table.partition = partition
+        try:
+            rejection = family.handle(message.value, message.partition, key=message.key,
+                                      headers=message.headers, offset=message.offset)
+        except Exception as exc:
+            # Taken, though it may have raised before its offset was noted: not skipped.
+            family.admission.note_offset(message.partition, message.offset)
+            rejected.append((message, internal_error(family, message, exc)))
+            continue
+        if rejection is not None:
+            rejected.append((message, rejection.reason))
+    family.end_batch()
+    flush_all(tables)
+    for message, reason in rejected:
+        await ingest.deadletters.send(message, reason)
+    if family.outbox:
+        await team.send(name, family.outbox)
+
+
+async def read_skipped(gaps: GapReader, family: Family, ingest: TopicIngest,
+                       team: TeamQuantileAgent, name: str) -> None:
+    """Apply the messages of the offset ranges the consumer skipped in the partitions
+    this worker owns (:mod:`cxpulse.core.offsets`), then forget those ranges."""
+    offsets = family.admission.offsets
+    owned = ingest.assigned_partitions()
+    for partition, ranges in list(offsets.missing.items()):
+        for lo, hi in list(ranges):
+            if partition not in owned or not gaps.due(partition, lo, hi):
                 continue
-            if rejection is not None:
-                rejected.append((message, rejection.reason))
-        family.end_batch()
-        flush_all(tables)
-        for message, reason in rejected:
-            await ingest.deadletters.send(message, reason)
-        if family.outbox:
-            await team.send(name, family.outbox)
+            records = await gaps.read(partition, lo, hi)
+            if records is None or partition not in ingest.assigned_partitions():
+                continue
+            await apply_batch(records, family, ingest, team, name)
+            offsets.clear(partition, lo, hi)  # what is left has no record in the log
+            for table in ingest.tables:
+                table.partition = partition
+            family.admission.save_offsets(partition)
+            flush_all(ingest.tables)
 
 
 def internal_error(family: Family, message: Any, exc: Exception) -> str:

@@ -12,6 +12,7 @@ from cxpulse.core.admission import Admission, IngestStats
 from cxpulse.streams.app import json_table_schema
 from cxpulse.streams.changelog import DeferredChangelog
 from cxpulse.streams.deadletter import DeadLetters
+from cxpulse.streams.gap_repair import GapReader
 
 
 class TopicIngest:
@@ -26,6 +27,8 @@ class TopicIngest:
         self.deadletters = deadletters
         self.topic = app.topic(settings.topic(name), key_serializer="raw",
                                value_serializer="raw", partitions=settings.partitions)
+        self.gaps = GapReader(settings, self.topic.get_topic_name())
+        """Reads again the offsets the group consumer skipped."""
         self.rebuilding = asyncio.Lock()
         """Held while the topic's family is rebuilt from its tables."""
         self.tables: list[DeferredChangelog] = []

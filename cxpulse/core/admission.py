@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 
 from cxpulse.core.expiry import ExpiryQueue
+from cxpulse.core.offsets import AppliedOffsets
 from cxpulse.core.watermark import Watermark
 from cxpulse.core.windows import is_late
 from cxpulse.schemas.contract import CONTRACTS
@@ -106,8 +107,8 @@ class Admission:
         """partition -> (the chunk its new ids go into, the event time that opened it)."""
         self.rereading = False
         """Whether the last message admitted was read again (see :meth:`admit`)."""
-        self.applied: dict[int, int] = {}
-        """partition -> the highest offset admitted; kept in ``seen`` under the key
+        self.offsets = AppliedOffsets()
+        """Offsets admitted and skipped per partition; kept in ``seen`` under the key
         ``"<partition>:"`` (no event id is empty, so no chunk has that key)."""
 
     def now(self) -> float | None:
@@ -131,8 +132,9 @@ class Admission:
         unkeyed or wrongly keyed producer would split an entity over partitions).
         ``headers`` carry a binary-mode CloudEvent's attributes. ``offset`` tells a
         message read again because its offset was not committed (at or below the
-        highest offset applied in its partition): it is processed as before but
-        counted nowhere. ``veto`` lets the family refuse a valid new event (for
+        highest offset applied in its partition, and not in a range the consumer
+        skipped, :mod:`cxpulse.core.offsets`): it is processed as before but counted
+        nowhere. ``veto`` lets the family refuse a valid new event (for
         example ``entity_too_large``) before anything is remembered.
 
         A duplicate (its id seen within the horizon) is counted as such but still
@@ -142,7 +144,7 @@ class Admission:
         with another payload is rejected (``reused_id``): the first payload stands and
         the second goes to the dead-letter topic, so nothing is lost silently.
         """
-        counting = offset is None or self._note_offset(partition, offset)
+        counting = offset is None or self.note_offset(partition, offset)
         self.rereading = not counting
         stats = self.stats if counting else _UNCOUNTED
         result = decode(raw, self.topic, now=time.time(), headers=headers)
@@ -172,14 +174,16 @@ class Admission:
             stats.late[self.topic] += 1
         return result
 
-    def _note_offset(self, partition: int, offset: int) -> bool:
+    def note_offset(self, partition: int, offset: int) -> bool:
         """Record ``offset`` as applied; False when it was applied before (a re-read)."""
-        applied = self.applied.get(partition, -1)
-        if offset <= applied:
+        if not self.offsets.note(partition, offset):
             return False
-        self.applied[partition] = offset
-        self.seen[f"{partition}:"] = [offset]  # with the batch's other dedupe records
+        self.save_offsets(partition)
         return True
+
+    def save_offsets(self, partition: int) -> None:
+        """Write the partition's offsets record, with the batch's other dedupe records."""
+        self.seen[f"{partition}:"] = self.offsets.record(partition)
 
     def _entry(self, event_id: str) -> list[Any] | None:
         """[event time, digest] of a remembered id still within the horizon."""
@@ -249,13 +253,13 @@ class Admission:
         self._chunk_of.clear()
         self._latest.clear()
         self._open.clear()
-        self.applied.clear()
+        self.offsets.reset()
         for key, chunk in self.seen.items():
             partition = int(key.partition(":")[0])
             if partition not in partitions or not chunk:
                 continue
             if key.endswith(":"):
-                self.applied[partition] = int(chunk[0])
+                self.offsets.load(partition, chunk)
                 continue
             latest = max(t for t, _ in chunk.values())
             for event_id, (t, _) in chunk.items():

@@ -9,8 +9,10 @@ from typing import Any
 import orjson
 
 from cxpulse.agents.history import INTERNAL_ERROR, process
+from cxpulse.config import Settings
 from cxpulse.core.ticket_family import TicketFamily
 from cxpulse.streams.changelog import DeferredChangelog
+from cxpulse.streams.gap_repair import GapReader
 from tests.support.pipeline import Pipeline
 from tests.support.scenario import ev
 from tests.unit.test_deferred_changelog import RecordingTable
@@ -46,6 +48,7 @@ class Ingest:
     def __init__(self, tables: list[DeferredChangelog]) -> None:
         self.tables = tables
         self.deadletters = self
+        self.gaps = GapReader(Settings(), "cx.tickets")  # never reads: no offset is skipped
         self.sent: list[tuple[int, str]] = []
 
     async def send(self, message: Message, reason: str) -> None:
@@ -84,3 +87,4 @@ async def test_an_event_that_raises_goes_to_the_dead_letters_and_the_batch_goes_
     assert sorted(histories) == ["T0", "T1", "T2", "T4", "T6"]
     assert len(table.sent) == 5  # every written ticket reached its changelog
     assert plain.stats.rejected[("cx.tickets", INTERNAL_ERROR)] == 1
+    assert family.admission.offsets.missing == {}  # the one that raised was taken
