@@ -66,6 +66,12 @@ def payload_digest(event: Event) -> str:
     return hashlib.blake2b(body, digest_size=8).hexdigest()
 
 
+def kept_since(entry: list[Any]) -> float:
+    """When a dedupe entry's horizon starts: its event time, or the watermark a late
+    event arrived at."""
+    return float(entry[-1] if len(entry) > 2 else entry[0])
+
+
 IDLE_AFTER = 60.0
 """Seconds of wall-clock silence after which a partition no longer holds live-mode
 expiry back."""
@@ -88,6 +94,10 @@ class Admission:
     watermark. An id older than the horizon counts as forgotten even while its chunk
     is kept, so dedupe behaves as if every id expired on its own; memory holds about
     1.25 horizons of ids.
+
+    An event older than the watermark is kept from the watermark it arrived at, not
+    from its own time (else a late event's redelivery a moment later would count
+    again): its entry is ``[event time, digest, watermark then]``.
     """
 
     def __init__(self, topic: str, stats: IngestStats, seen: MutableMapping[str, Any], *,
@@ -196,11 +206,15 @@ class Admission:
             del self._chunk_of[event_id]
             return None
         mark = self.watermark.value()
-        if mark is not None and entry[0] + self.horizon < mark:
+        if mark is not None and kept_since(entry) + self.horizon < mark:
             return None  # forgotten; a new entry will point elsewhere
         return entry
 
-    def _remember(self, event_id: str, partition: int, t: float, digest: str) -> None:
+    def _remember(self, event_id: str, partition: int, event_time: float,
+                  digest: str) -> None:
+        mark = self.watermark.value()
+        late = mark is not None and event_time < mark
+        t = mark if late and mark is not None else event_time
         key, opened = self._open.get(partition, ("", 0.0))
         chunk = self.seen.get(key) if key else None
         if (chunk is None or len(chunk) >= CHUNK_IDS
@@ -211,7 +225,7 @@ class Admission:
             self._open[partition] = (key, t)
             chunk = {}
             self._expiry.push(partition, t + self.horizon, key)
-        chunk[event_id] = [t, digest]
+        chunk[event_id] = [event_time, digest, t] if late else [event_time, digest]
         self.seen[key] = chunk  # the chunk's changelog record, once per batch
         self._chunk_of[event_id] = key
         if t > self._latest.get(key, t - 1):
@@ -261,12 +275,12 @@ class Admission:
             if key.endswith(":"):
                 self.offsets.load(partition, chunk)
                 continue
-            latest = max(t for t, _ in chunk.values())
-            for event_id, (t, _) in chunk.items():
+            latest = max(kept_since(entry) for entry in chunk.values())
+            for event_id, entry in chunk.items():
                 # An id reused past the horizon is in two chunks: the later one counts.
                 other = self._chunk_of.get(event_id)
-                if other is None or self.seen[other][event_id][0] < t:
+                if other is None or kept_since(self.seen[other][event_id]) < kept_since(entry):
                     self._chunk_of[event_id] = key
             self._latest[key] = latest
-            self.watermark.observe(partition, latest)
+            self.watermark.observe(partition, max(entry[0] for entry in chunk.values()))
             self._expiry.push(partition, latest + self.horizon, key)

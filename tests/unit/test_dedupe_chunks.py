@@ -106,3 +106,24 @@ def test_a_re_read_id_past_the_horizon_opens_a_new_chunk_not_the_old_one() -> No
         assert isinstance(restarted.admit(survey(f"e{n}", T0 + n * 40), 0), Event)
     within = [n for n in range(1, 20) if n * 40 + HORIZON >= HORIZON + 100]  # the rest: past
     assert restarted.stats.duplicate["cx.surveys"] == len(within) == 17
+
+
+def test_a_late_events_redelivery_is_a_duplicate_and_survives_a_rebuild() -> None:
+    seen: dict[str, Any] = {}
+    gate = admission(seen)
+    for n in range(10):
+        gate.admit(survey(f"e{n}", T0 + n * 600), 0)
+    old = T0 - 50 * HORIZON  # 50 h behind the watermark
+    assert isinstance(gate.admit(survey("old", old), 0), Event)
+    recovered = admission(dict(seen))
+    recovered.rebuild({0})
+    assert recovered.watermark.partition_max == gate.watermark.partition_max
+    for g in (gate, recovered):
+        assert isinstance(g.admit(survey("old", old), 0), Event)
+        assert g.stats.duplicate["cx.surveys"] == 1
+    assert gate.stats.accepted[("cx.surveys", "survey.answered")] == 11
+    for n in range(10, 20):  # a horizon and more after the watermark it came at: forgotten
+        gate.admit(survey(f"e{n}", T0 + n * 600), 0)
+        gate.expire(0)
+    assert isinstance(gate.admit(survey("old", old), 0), Event)
+    assert gate.stats.accepted[("cx.surveys", "survey.answered")] == 22
