@@ -3,9 +3,10 @@
 On a local broker started here: N simulated events of every family are published
 once; a plain aiokafka consumer that only decodes them (the baseline) and a
 replay-mode ``cxpulse worker`` read them from offset 0, alternately, ``--repeat``
-times; medians and their ratio are reported. Then publish-to-/metrics latency at
-half the measured worker rate, and RSS per open ticket and per daily user. Results
-go to ``bench/results/`` as a markdown table and a PNG.
+times; medians and their ratio are reported. In the same loop, peers (``bench.peers``:
+bare Faust, Quix Streams) run a 60 s tumbling count per key on the same topics. Then
+publish-to-/metrics latency at half the measured worker rate, and RSS per open ticket
+and per daily user. Results go to ``bench/results/`` as a markdown table and a PNG.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import latency, plot, throughput
+from bench import latency, peers, plot, throughput
 from bench.broker import local_broker
 
 RESULTS = Path(__file__).parent / "results"
@@ -38,6 +39,10 @@ class Results:
     latency_rate: float = 0.0
     memory: dict[str, tuple[int, int]] = field(default_factory=dict)
     """case -> (items, bytes of RSS growth)."""
+    peers: dict[str, list[float]] = field(default_factory=dict)
+    """peer -> events/s per run (bench.peers)."""
+    peer_notes: dict[str, str] = field(default_factory=dict)
+    """peer -> why it was not measured."""
 
     @property
     def ratio(self) -> float:
@@ -67,6 +72,14 @@ def markdown(r: Results) -> str:
         f"| table changelog records per event (median) "
         f"| {statistics.median(r.changelog_per_event):.2f} |",
     ]
+    for peer, rates in r.peers.items():
+        label = peers.LABELS[peer]
+        if rates:
+            rate = statistics.median(rates)
+            lines.append(f"| {label} (median of {len(rates)}) | {rate:,.0f} events/s, "
+                         f"ratio to baseline {rate / base:.4f} |")
+        else:
+            lines.append(f"| {label} | not measured: {r.peer_notes.get(peer, '?')} |")
     if r.two_workers:
         lines.append(f"| two workers in one group, replay | {r.two_workers:,.0f} events/s "
                      f"({r.two_workers / work:.2f} x one worker) |")
@@ -79,8 +92,12 @@ def markdown(r: Results) -> str:
     for case, (items, grown) in r.memory.items():
         lines.append(f"| RSS growth, {items:,} {case.replace('_', ' ')} "
                      f"| {grown / 2**20:,.1f} MiB ({grown / items:,.0f} B each) |")
-    lines += ["", "Runs: " + ", ".join(f"baseline {b:,.0f}/s vs worker {w:,.0f}/s"
-                                       for b, w in zip(r.baseline, r.worker, strict=True))]
+    runs = []
+    for n, (b, w) in enumerate(zip(r.baseline, r.worker, strict=True)):
+        runs.append(f"baseline {b:,.0f}/s vs worker {w:,.0f}/s" + "".join(
+            f", {peer} peer {rates[n]:,.0f}/s" for peer, rates in r.peers.items()
+            if n < len(rates)))
+    lines += ["", "Runs: " + "; ".join(runs)]
     return "\n".join(lines) + "\n"
 
 
@@ -93,9 +110,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--two-workers", action=argparse.BooleanOptionalAction, default=True,
                    help="also replay with two workers in one group (default: yes)")
+    p.add_argument("--peers", action=argparse.BooleanOptionalAction, default=True,
+                   help="also measure the peer libraries (bench.peers; default: yes)")
+    p.add_argument("--peer", action="append", choices=peers.PEERS,
+                   help="only this peer (repeatable; default: all)")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     results = Results(args.events)
+    if args.peers:
+        results.peers = {peer: [] for peer in args.peer or peers.PEERS}
     with tempfile.TemporaryDirectory(prefix="cxpulse-bench-") as tmp, \
             local_broker(Path(tmp)) as bootstrap:
         data = Path(tmp) / "events.jsonl"
@@ -110,6 +133,17 @@ def main(argv: list[str] | None = None) -> int:
             results.changelog_per_event.append(run.changelog_per_event)
             print(f"  baseline {results.baseline[-1]:,.0f}/s, worker {results.worker[-1]:,.0f}/s",
                   file=sys.stderr, flush=True)
+            for peer, rates in results.peers.items():
+                if peer in results.peer_notes:
+                    continue
+                print(f"run {n + 1}/{args.repeat}: {peer} peer...", file=sys.stderr, flush=True)
+                try:
+                    rates.append(peers.measure(peer, bootstrap, prefix, valid, Path(tmp), n))
+                except peers.NotMeasured as exc:
+                    results.peer_notes[peer] = str(exc)
+                    print(f"  {peer} peer not measured: {exc}", file=sys.stderr, flush=True)
+                    continue
+                print(f"  {peer} peer {rates[-1]:,.0f}/s", file=sys.stderr, flush=True)
         if args.two_workers:
             print("two workers in one group...", file=sys.stderr, flush=True)
             results.two_workers = throughput.worker(bootstrap, prefix, data, Path(tmp),
@@ -127,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / "results.md").write_text(table)
     plot.draw(results.baseline, results.worker, results.latency_ms,
               {k: v[1] / v[0] for k, v in results.memory.items()}, args.out / "results.png",
-              results.two_workers)
+              results.two_workers, results.peers)
     print(table)
     return 0
 

@@ -11,12 +11,16 @@ import matplotlib.pyplot as plt
 
 
 def draw(baseline: list[float], worker: list[float], latency_ms: list[float],
-         bytes_each: dict[str, float], path: Path, two_workers: float = 0.0) -> None:
+         bytes_each: dict[str, float], path: Path, two_workers: float = 0.0,
+         peers: dict[str, list[float]] | None = None) -> None:
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(15, 4.2))
     runs = range(1, len(baseline) + 1)
-    width = 0.38
-    a.bar([r - width / 2 for r in runs], baseline, width, label="baseline: aiokafka + orjson")
-    a.bar([r + width / 2 for r in runs], worker, width, label="cxpulse worker (replay)")
+    series = {"baseline: aiokafka + orjson": baseline, "cxpulse worker (replay)": worker}
+    series.update({f"peer: {name}": rates for name, rates in (peers or {}).items() if rates})
+    width = 0.76 / len(series)
+    for i, (label, values) in enumerate(series.items()):
+        offset = (i - (len(series) - 1) / 2) * width
+        a.bar([r + offset for r in runs][:len(values)], values, width, label=label)
     if two_workers:
         a.bar([len(baseline) + 1], [two_workers], width, color="tab:red",
               label="two cxpulse workers, one group")

@@ -15,15 +15,19 @@ pytestmark = [pytest.mark.integration, pytest.mark.bench]
 
 def test_the_bench_produces_numbers_and_a_plot(tmp_path: Path) -> None:
     assert main(["--events", "1500", "--repeat", "1", "--latency-seconds", "4",
-                 "--memory-items", "5000", "--out", str(tmp_path)]) == 0
+                 "--memory-items", "5000", "--peer", "faust", "--out", str(tmp_path)]) == 0
     table = (tmp_path / "results.md").read_text()
     for measure in ("baseline", "cxpulse worker", "ratio", "latency p50", "latency p99",
-                    "open tickets", "daily users", "two workers"):
+                    "open tickets", "daily users", "two workers", "peer: bare Faust"):
         assert measure in table, table
     records = float(re.search(r"changelog records per event \(median\) \| ([\d.]+)",  # type: ignore[union-attr]
                               table).group(1))
     assert records > 0
     ratio = float(re.search(r"ratio worker / baseline \| ([\d.]+)", table).group(1))  # type: ignore[union-attr]
     assert ratio > 0
+    faust = float(re.search(r"peer: bare Faust.*\| ([\d,]+) events/s, ratio",  # type: ignore[union-attr]
+                            table).group(1).replace(",", ""))
+    assert faust > 0
+    assert "faust peer" in table and "quix" not in table  # the Quix peer stays out of CI
     png = (tmp_path / "results.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
