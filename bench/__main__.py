@@ -77,7 +77,7 @@ def markdown(r: Results) -> str:
         if rates:
             rate = statistics.median(rates)
             lines.append(f"| {label} (median of {len(rates)}) | {rate:,.0f} events/s, "
-                         f"ratio to baseline {rate / base:.4f} |")
+                         f"ratio to baseline {rate / base:.4f}, cxpulse / peer {work / rate:.2f} |")
         else:
             lines.append(f"| {label} | not measured: {r.peer_notes.get(peer, '?')} |")
     if r.two_workers:

@@ -68,6 +68,8 @@ class Settings:
     below Kafka's 1 MB message limit)."""
     replication_factor: int = 1
     """Replicas of the tables' changelog topics (3 in production)."""
+    gross_margin: float = 1.0
+    """``customers.gross_margin``: the share of revenue the lifetime value counts."""
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
     metrics_security: MetricsSecurity = field(default_factory=MetricsSecurity)
 
@@ -195,6 +197,7 @@ TOML_KEYS: dict[str, frozenset[str]] = {
     "history": frozenset({"retention"}),
     "contacts": frozenset({"short_abandon", "service_level_target"}),
     "entities": frozenset({"max_events", "max_bytes"}),
+    "customers": frozenset({"gross_margin"}),
 }
 """Every table of the TOML file and the keys it may hold."""
 
@@ -233,6 +236,16 @@ def _int_setting(doc: Mapping[str, Any], section: str, key: str, default: int,
         raise ConfigError(f"bad setting {section}.{key}={value!r} in CXPULSE_CONFIG: "
                           f"expected an integer from {lo} to {hi}")
     return value
+
+
+def _ratio_setting(doc: Mapping[str, Any], section: str, key: str, default: float) -> float:
+    value = doc.get(section, {}).get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ConfigError(f"bad setting {section}.{key}={value!r} in CXPULSE_CONFIG: "
+                          "expected a number above 0 and at most 1")
+    return float(value)
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -294,4 +307,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                  d.replication_factor),
         kafka_security=kafka_security,
         metrics_security=metrics_security,
+        gross_margin=_ratio_setting(doc, "customers", "gross_margin", d.gross_margin),
     )

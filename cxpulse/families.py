@@ -21,6 +21,7 @@ from prometheus_client.registry import Collector
 from cxpulse.agents.contacts import ContactAgent
 from cxpulse.agents.conversions import ConversionAgent
 from cxpulse.agents.costs import CostAgent
+from cxpulse.agents.customers import CustomerAgent
 from cxpulse.agents.history import Family, HistoryAgent
 from cxpulse.agents.sessions import SessionAgent
 from cxpulse.agents.surveys import SurveyAgent
@@ -30,6 +31,7 @@ from cxpulse.collectors.contacts import ContactCollector
 from cxpulse.collectors.conversions import ConversionCollector
 from cxpulse.collectors.costs import CostCollector
 from cxpulse.collectors.cross_family import CrossFamilyRatios
+from cxpulse.collectors.customers import CustomerCollector
 from cxpulse.collectors.sessions import SessionCollector
 from cxpulse.collectors.surveys import SurveyCollector
 from cxpulse.collectors.tickets import TicketCollector
@@ -38,6 +40,7 @@ from cxpulse.schemas.contract import CONTRACTS, TOPIC_TYPES
 from cxpulse.simulate.base import Traffic
 from cxpulse.simulate.contacts import ContactTraffic
 from cxpulse.simulate.costs import CostTraffic
+from cxpulse.simulate.customers import CustomerTraffic
 from cxpulse.simulate.surveys import SurveyTraffic
 from cxpulse.simulate.tickets import TicketTraffic
 from cxpulse.simulate.web import WebTraffic
@@ -84,6 +87,7 @@ FAMILIES: tuple[FamilyLine, ...] = (
                ("conversion",)),  # conversions come from the web traffic's sessions
     FamilyLine(SurveyAgent, SurveyCollector, SurveyTraffic, 0.3, ("nps", "csat")),
     FamilyLine(CostAgent, CostCollector, CostTraffic, 2.5, ()),
+    FamilyLine(CustomerAgent, CustomerCollector, CustomerTraffic, 0.2, ()),
 )
 
 

@@ -117,6 +117,9 @@ class Admission:
         """partition -> (the chunk its new ids go into, the event time that opened it)."""
         self.rereading = False
         """Whether the last message admitted was read again (see :meth:`admit`)."""
+        self.is_late: Callable[[float, float | None], bool] = is_late
+        """Whether an event time is late at "now" (the windowed families' 24 h + 1 min
+        by default; a family with longer windows sets its own)."""
         self.offsets = AppliedOffsets()
         """Offsets admitted and skipped per partition; kept in ``seen`` under the key
         ``"<partition>:"`` (no event id is empty, so no chunk has that key)."""
@@ -180,7 +183,7 @@ class Admission:
         self._remember(result.id, partition, result.time, digest)
         self.watermark.observe(partition, result.time, None if self.replay_clock else time.time())
         stats.accepted[(self.topic, result.type)] += 1
-        if is_late(result.time, now_before):
+        if self.is_late(result.time, now_before):
             stats.late[self.topic] += 1
         return result
 

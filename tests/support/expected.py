@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cxpulse.core.windows import WINDOWS
+from tests.reference.customers_plain import expected_customer_metrics
 from tests.reference.families_plain import expected_family_metrics
 from tests.reference.tickets_naive import expected_ticket_metrics
 from tests.support.mixed_scenario import MixedScenario
@@ -14,6 +15,7 @@ FAMILY_PREFIXES = (
     "cx_contact", "cx_oldest_queued", "cx_active_users", "cx_sessions_", "cx_page",
     "cx_session_duration", "cx_bounce", "cx_conversion", "cx_nps", "cx_survey", "cx_csat",
     "cx_ces", "cx_cost", "cx_ads", "cx_ad_clicks", "cx_service_cost",
+    "cx_customer", "cx_mrr", "cx_signups", "cx_referr", "cx_viral", "cx_complaint",
 )
 """Name prefixes of every non-ticket family series (contacts, sessions, …, costs)."""
 
@@ -29,6 +31,8 @@ def expected_metrics(s: MixedScenario, timezone: str = "UTC") -> dict[SampleKey,
                    for w in WINDOWS}
     expected.update(expected_family_metrics(events, nows, timezone=timezone,
                                             ticket_resolutions=resolutions))
+    customers = [e for e in events if s.topic_of(e) == "cx.customers"]
+    expected.update(expected_customer_metrics(customers, nows["cx.customers"], timezone))
     return expected
 
 

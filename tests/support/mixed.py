@@ -19,6 +19,7 @@ from cxpulse.core.admission import Admission, IngestStats
 from cxpulse.core.contacts import ContactArithmetic
 from cxpulse.core.conversions import ConversionArithmetic
 from cxpulse.core.costs import CostArithmetic
+from cxpulse.core.customer_family import CustomerFamily
 from cxpulse.core.history_family import Arithmetic, HistoryFamily
 from cxpulse.core.session_family import SessionFamily
 from cxpulse.core.surveys import SurveyArithmetic
@@ -33,7 +34,7 @@ _PARTITIONER = DefaultPartitioner()
 
 
 class MixedPipeline:
-    """All six topics' families over dicts; ``tables`` holds every "table"."""
+    """Every topic's family over dicts; ``tables`` holds every "table"."""
 
     def __init__(self, settings: Settings | None = None, partitions: int = 6) -> None:
         self.settings = settings = settings or Settings(clock="replay")
@@ -54,10 +55,12 @@ class MixedPipeline:
         self.conversions = self._family("cx.conversions", ConversionArithmetic())
         self.surveys = self._family("cx.surveys", SurveyArithmetic())
         self.costs = self._family("cx.costs", CostArithmetic())
+        self.customers = CustomerFamily(self.admissions["cx.customers"], self.table("customers"),
+                                        ZoneInfo(settings.timezone), settings.gross_margin)
         self.families: dict[str, TicketFamily | HistoryFamily] = {
             "cx.tickets": self.tickets, "cx.sessions": self.sessions,
             "cx.contacts": self.contacts, "cx.conversions": self.conversions,
-            "cx.surveys": self.surveys, "cx.costs": self.costs}
+            "cx.surveys": self.surveys, "cx.costs": self.costs, "cx.customers": self.customers}
         self.team = TeamQuantiles(self.table("team-samples"))
         self.registry = build_registry([
             IngestCollector(self.stats, list(self.admissions.values())),

@@ -166,6 +166,8 @@ def closing_events(end: float) -> list[dict[str, Any]]:
                customer_id=key_for(p, "ZQ"), channel="web"),
             ev(f"z-k{p}", "cost.recorded", end, kind="ads", source=key_for(p, "zk"),
                amount=1, clicks=1),
+            ev(f"z-u{p}", "customer.signed_up", end, customer_id=key_for(p, "ZCU"),
+               source="direct"),
         ]
     return out
 

@@ -45,7 +45,9 @@ def exported_names(collector: Collector) -> set[str]:
 @functools.cache
 def simulated_day() -> tuple[bytes, ...]:
     end = time.time()
-    return tuple(orjson.dumps(e) for e in MixedTraffic(3, 30).history(end - 86400, end))
+    # Customers need weeks before the day: churn and complaint closes take that long.
+    weeks = MixedTraffic(3, 30, families=("customers",)).history(end - 35 * 86400, end - 86400)
+    return tuple(orjson.dumps(e) for e in [*weeks, *MixedTraffic(3, 30).history(end - 86400, end)])
 
 
 @functools.cache

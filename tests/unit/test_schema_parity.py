@@ -61,6 +61,14 @@ GOOD: dict[str, dict[str, Any]] = {
     "conversion": {"user_id": "U-1", "source": "email", "value": 12.5, "currency": "EUR"},
     "survey.answered": {"survey": "csat", "score": 4, "customer_id": "C-1", "channel": "chat"},
     "cost.recorded": {"kind": "ads", "source": "paid", "amount": 100.0, "clicks": 40},
+    "customer.signed_up": {"customer_id": "CU-1", "source": "referral", "referral_id": "R-1"},
+    "subscription.started": {"subscription_id": "S-1", "customer_id": "CU-1", "mrr": 49.0},
+    "subscription.changed": {"subscription_id": "S-1", "customer_id": "CU-1", "mrr": 99.0},
+    "subscription.cancelled": {"subscription_id": "S-1", "customer_id": "CU-1",
+                               "voluntary": False},
+    "referral.sent": {"referral_id": "R-1", "customer_id": "CU-1", "channel": "email"},
+    "complaint.opened": {"complaint_id": "K-1", "customer_id": "CU-1", "channel": "phone"},
+    "complaint.closed": {"complaint_id": "K-1", "customer_id": "CU-1", "upheld": True},
 }
 
 
@@ -104,6 +112,12 @@ def _bad_examples() -> list[tuple[str, dict[str, Any], str]]:
          "out_of_range:data.value"),
         ("bool amount", envelope("cost.recorded", {**GOOD["cost.recorded"], "amount": True}),
          "invalid_field:data.amount"),
+        ("mrr above 10^9", envelope("subscription.changed", {
+            **GOOD["subscription.changed"], "mrr": 1e12}), "out_of_range:data.mrr"),
+        ("negative mrr", envelope("subscription.started", {
+            **GOOD["subscription.started"], "mrr": -5}), "out_of_range:data.mrr"),
+        ("upheld as string", envelope("complaint.closed", {
+            **GOOD["complaint.closed"], "upheld": "yes"}), "invalid_field:data.upheld"),
         ("bot as string", envelope("ticket.responded", {**GOOD["ticket.responded"],
                                                         "by": "robot"}), "invalid_field:data.by"),
         ("empty ticket id", envelope("ticket.reopened", {"ticket_id": ""}),
