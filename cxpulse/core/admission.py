@@ -167,7 +167,8 @@ class Admission:
             stats.rejected[(self.topic, result.kind)] += 1
             return result
         digest = payload_digest(result)
-        entry = self._entry(result.id)
+        mark = self.watermark.value()  # no event is observed before _remember
+        entry = self._entry(result.id, mark)
         if entry is not None:
             if entry[1] != digest:
                 stats.rejected[(self.topic, "reused_id")] += 1
@@ -180,7 +181,7 @@ class Admission:
                 stats.rejected[(self.topic, refused.kind)] += 1
                 return refused
         now_before = self.now()
-        self._remember(result.id, partition, result.time, digest)
+        self._remember(result.id, partition, result.time, digest, mark)
         self.watermark.observe(partition, result.time, None if self.replay_clock else time.time())
         stats.accepted[(self.topic, result.type)] += 1
         if self.is_late(result.time, now_before):
@@ -198,7 +199,7 @@ class Admission:
         """Write the partition's offsets record, with the batch's other dedupe records."""
         self.seen[f"{partition}:"] = self.offsets.record(partition)
 
-    def _entry(self, event_id: str) -> list[Any] | None:
+    def _entry(self, event_id: str, mark: float | None) -> list[Any] | None:
         """[event time, digest] of a remembered id still within the horizon."""
         key = self._chunk_of.get(event_id)
         if key is None:
@@ -208,16 +209,14 @@ class Admission:
         if entry is None:  # never expected; a lookup must not crash the agent
             del self._chunk_of[event_id]
             return None
-        mark = self.watermark.value()
         if mark is not None and kept_since(entry) + self.horizon < mark:
             return None  # forgotten; a new entry will point elsewhere
         return entry
 
-    def _remember(self, event_id: str, partition: int, event_time: float,
-                  digest: str) -> None:
-        mark = self.watermark.value()
-        late = mark is not None and event_time < mark
-        t = mark if late and mark is not None else event_time
+    def _remember(self, event_id: str, partition: int, event_time: float, digest: str,
+                  mark: float | None) -> None:
+        t = event_time if mark is None else max(event_time, mark)  # when its horizon starts
+        late = t > event_time
         key, opened = self._open.get(partition, ("", 0.0))
         chunk = self.seen.get(key) if key else None
         if (chunk is None or len(chunk) >= CHUNK_IDS

@@ -40,7 +40,8 @@ CUSTOMER_WINDOWS: dict[str, int] = {"1d": 1, "7d": 7, "30d": 30}
 KEPT_DAYS = 30
 """Events older than local midnight 30 days before today are late (SPEC §2)."""
 FOLD_AFTER = 40
-"""Step-function bins older than this many days are folded into the base."""
+"""Bins older than this many days leave the totals: a step function's go into its base,
+counts and samples (outside every window) are dropped."""
 WITHIN: dict[str, float] = {"3d": 3 * 86400.0, "8w": 56 * 86400.0}
 MICROS = 1_000_000
 
@@ -57,6 +58,8 @@ SOURCE, REFERRED = 3, 4
 SIGNUPS, REFERRED_SIGNUPS, REFERRALS, NEW = "signups", "referred", "referrals", "new"
 COMPLAINTS_OPENED, COMPLAINTS_CLOSED, UPHELD_CLOSES = "opened", "closed", "upheld"
 RESOLUTION_SUM = "resolution_sum"
+RESOLUTION = "resolution"
+"""Complaint resolution samples (a multiset per day and channel, for the quantiles)."""
 ACTIVE, RETAINED, START_MRR, NOW_MRR_OF_START, CONTRACTION = (
     "active", "retained", "start_mrr", "now_mrr_of_start", "contraction")
 STEPS = (ACTIVE, RETAINED, START_MRR, NOW_MRR_OF_START, CONTRACTION)
@@ -221,10 +224,6 @@ def _complaints(history: list[list[Any]], days: LocalDays) -> Iterable[Contribut
             yield UPHELD_CLOSES, channel, day, 1
 
 
-RESOLUTION = "resolution"
-"""Complaint resolution samples (a multiset per day and channel, for the quantiles)."""
-
-
 def contributions(history: list[list[Any]], days: LocalDays) -> list[Contribution]:
     """Everything one customer adds to the totals."""
     out: list[Contribution] = []
@@ -285,26 +284,30 @@ class CustomerTotals:
         name, label, day, value = item
         if day is None:
             self.current[(name, label)] += sign * value
+        elif day < self.folded:
+            if name in STEPS:
+                self.base[(name, label)] += sign * value
         elif name == RESOLUTION:
             multiset = self.samples.setdefault((label, day), Counter())
             multiset[value] += sign
             if multiset[value] == 0:
                 del multiset[value]
-        elif name in STEPS and day < self.folded:
-            self.base[(name, label)] += sign * value
         else:
             bins = self.by_day.setdefault((name, label), {})
             bins[day] = bins.get(day, 0) + sign * value
 
     def fold(self, today: int) -> None:
-        """Move the step bins older than :data:`FOLD_AFTER` days into the base."""
+        """Let the bins older than :data:`FOLD_AFTER` days go (see there)."""
         edge = today - FOLD_AFTER
         if edge <= self.folded:
             return
         for (name, label), bins in self.by_day.items():
-            if name in STEPS:
-                for day in [d for d in bins if d < edge]:
-                    self.base[(name, label)] += bins.pop(day)
+            for day in [d for d in bins if d < edge]:
+                value = bins.pop(day)
+                if name in STEPS:
+                    self.base[(name, label)] += value
+        for key in [k for k in self.samples if k[1] < edge]:
+            del self.samples[key]
         self.folded = edge
 
     def in_days(self, name: str, label: str, first: int, last: int) -> int | float:
