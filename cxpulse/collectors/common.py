@@ -87,6 +87,11 @@ class FamilySeries(Collector):
         team = self.team
         return team.windows(family, now) if team is not None and team.owned() else None
 
+    def team_day_windows(self, family: str, days: dict[str, range]) -> Windows | None:
+        """The same over windows of local days (:data:`team_quantiles.DAY_BINNED`)."""
+        team = self.team
+        return team.day_windows(family, days) if team is not None and team.owned() else None
+
     @staticmethod
     def team_sketch(windows: Windows | None, window: str,
                     labels: Labels, index: int) -> Sketch | None:

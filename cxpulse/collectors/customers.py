@@ -3,22 +3,24 @@
 Every ratio is also exported as its components (``cx_customers_at_start``,
 ``cx_customers_retained``, ``cx_mrr_at_start``, …): they add up over workers, so
 the recording rules give the team's ratios. The complaint resolution quantiles are
-this worker's (complaints are few; docs/families.md "Customers").
+the team's, from the worker that owns the team samples (:mod:`cxpulse.core.team_quantiles`,
+by local day); every worker exports its own ``_sum`` and ``_count``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from fractions import Fraction
 from typing import ClassVar
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from cxpulse.collectors.common import QUANTILES, FamilySeries, add_ratio, gauge
+from cxpulse.collectors.common import FamilySeries, add_ratio, gauge, summary_family
 from cxpulse.core import customers as c
 from cxpulse.core.customer_family import CustomerFamily
 from cxpulse.core.dimensions import CHANNELS, SOURCES
+from cxpulse.core.sketch import Sketch
+from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.metrics_text import Samples, SummaryRow, count_text, money_text, ratio_text, total
 
 D30 = {"window": "30d"}
@@ -36,8 +38,9 @@ class CustomerCollector(FamilySeries):
         "cx_mrr_now_of_start", "cx_mrr_contraction", "cx_complaints_closed",
         "cx_complaints_closed_within", "cx_complaints_upheld")
 
-    def __init__(self, family: CustomerFamily, team: object = None) -> None:
+    def __init__(self, family: CustomerFamily, team: TeamQuantiles | None = None) -> None:
         self.family = family
+        self.team = team
 
     @staticmethod
     def summary(s: Samples) -> list[SummaryRow]:
@@ -93,8 +96,10 @@ class CustomerCollector(FamilySeries):
                        "3d / 8w of opening", ["window", "channel", "within"])
         within_ratio = gauge("cx_complaints_closed_within_ratio", "Share of the window's closes "
                              "within 3d / 8w of opening", ["window", "channel", "within"])
-        resolution = Metric("cx_complaint_resolution_seconds",
-                            "Complaint closed - opened, in the close's window", "summary")
+        spans = {window: range(today - days + 1, today + 1)
+                 for window, days in c.CUSTOMER_WINDOWS.items()}
+        team = self.team_day_windows("customers", spans)
+        resolution_rows: list[tuple[dict[str, str], Sketch, Sketch | None]] = []
         churn_30d: Fraction | None = None
         for window, days in c.CUSTOMER_WINDOWS.items():
             first = today - days + 1
@@ -140,13 +145,16 @@ class CustomerCollector(FamilySeries):
                     n_within = t.in_days(f"closed_within_{limit}", channel, first, today)
                     within.add_metric([*labels, limit], n_within)
                     add_ratio(within_ratio, [*labels, limit], n_within, n_closed)
-                _resolution(resolution, t.resolution_samples(channel, first, today),
-                            {"window": window, "channel": channel},
-                            t.in_days(c.RESOLUTION_SUM, channel, first, today))
+                mine = Sketch.summed(int(n_closed),
+                                     int(t.in_days(c.RESOLUTION_SUM, channel, first, today)))
+                resolution_rows.append(({"window": window, "channel": channel}, mine,
+                                        self.team_sketch(team, window, (channel,), 0)))
             add_ratio(per_1000, key, 1000 * n_opened, active_now)
         yield from (signups, new, referrals, referred, at_start, retained, retention, churn,
                     viral, mrr_start, mrr_of_start, contraction, revenue, per_1000, opened,
-                    closed, upheld, upheld_ratio, within, within_ratio, resolution)
+                    closed, upheld, upheld_ratio, within, within_ratio)
+        yield summary_family("cx_complaint_resolution_seconds",
+                             "Complaint closed - opened, in the close's window", resolution_rows)
         open_now = gauge("cx_complaints_open", "Complaints opened and not closed, now", ["channel"])
         for channel in CHANNELS:
             open_now.add_metric([channel], t.current[(c.OPEN_NOW, channel)])
@@ -157,13 +165,3 @@ class CustomerCollector(FamilySeries):
                 "30-day churn", value=float(Fraction(mrr_now, c.MICROS * active_now)
                                             * Fraction(self.family.gross_margin) / churn_30d))
 
-
-def _resolution(family: Metric, samples: list[float], labels: dict[str, str],
-                seconds: float) -> None:
-    """Exact quantiles (rank floor(q (n - 1)) of the sorted samples), sum and count."""
-    for q in QUANTILES:
-        if samples:
-            family.add_sample(family.name, {**labels, "quantile": str(q)},
-                              samples[math.floor(Fraction(str(q)) * (len(samples) - 1))])
-    family.add_sample(family.name + "_sum", labels, seconds)
-    family.add_sample(family.name + "_count", labels, len(samples))

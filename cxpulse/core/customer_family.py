@@ -59,6 +59,16 @@ class CustomerFamily(HistoryFamily):
         if not self.admission.is_late(event.time, now_before):
             super().apply(event, partition, now_before)
 
+    def _refresh(self, key: str, history: History | None, *, send: bool = True) -> None:
+        """Also queue the customer's complaint samples for the team's quantiles when
+        they changed (or must be sent again after a crash)."""
+        before = self.totals.team_samples(key)
+        again = key in self._resend
+        super()._refresh(key, history, send=send)
+        after = self.totals.team_samples(key)
+        if send and (after != before or again):
+            self.outbox.append((key, after))
+
     def today(self) -> int | None:
         """Today's local day number, once there is a "now"; folds old step bins."""
         now = self.now()

@@ -24,7 +24,7 @@ Money is kept in integer micro-units, so every sum is exact.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -41,7 +41,7 @@ KEPT_DAYS = 30
 """Events older than local midnight 30 days before today are late (SPEC §2)."""
 FOLD_AFTER = 40
 """Bins older than this many days leave the totals: a step function's go into its base,
-counts and samples (outside every window) are dropped."""
+counts (outside every window) are dropped."""
 WITHIN: dict[str, float] = {"3d": 3 * 86400.0, "8w": 56 * 86400.0}
 MICROS = 1_000_000
 
@@ -58,8 +58,9 @@ SOURCE, REFERRED = 3, 4
 SIGNUPS, REFERRED_SIGNUPS, REFERRALS, NEW = "signups", "referred", "referrals", "new"
 COMPLAINTS_OPENED, COMPLAINTS_CLOSED, UPHELD_CLOSES = "opened", "closed", "upheld"
 RESOLUTION_SUM = "resolution_sum"
+"""Complaint resolution seconds in integer microseconds (as :class:`Sketch` sums them)."""
 RESOLUTION = "resolution"
-"""Complaint resolution samples (a multiset per day and channel, for the quantiles)."""
+"""Complaint resolution samples: not summed here, sent to the team-quantile owner."""
 ACTIVE, RETAINED, START_MRR, NOW_MRR_OF_START, CONTRACTION = (
     "active", "retained", "start_mrr", "now_mrr_of_start", "contraction")
 STEPS = (ACTIVE, RETAINED, START_MRR, NOW_MRR_OF_START, CONTRACTION)
@@ -215,7 +216,7 @@ def _complaints(history: list[list[Any]], days: LocalDays) -> Iterable[Contribut
         at = max(close[TIME], t_open)  # a close sent before its open waits for it
         day, took = days.day(at), at - t_open
         yield COMPLAINTS_CLOSED, channel, day, 1
-        yield RESOLUTION_SUM, channel, day, took
+        yield RESOLUTION_SUM, channel, day, round(took * 1e6)  # exact in microseconds
         yield RESOLUTION, channel, day, took
         for within, limit in WITHIN.items():
             if took <= limit:
@@ -258,8 +259,6 @@ class CustomerTotals:
         """Step-function changes older than :attr:`folded`."""
         self.current: defaultdict[tuple[str, str], int | float] = defaultdict(int)
         """The now-state: active customers, mrr, open complaints."""
-        self.samples: dict[tuple[str, int], Counter[float]] = {}
-        """(channel, day) -> complaint resolution seconds (a multiset)."""
         self.folded = 0
         """Step bins of days before this one are in :attr:`base`."""
         self._of: dict[str, list[Contribution]] = {}
@@ -273,11 +272,16 @@ class CustomerTotals:
         if new:
             self._of[key] = new
 
+    def team_samples(self, key: str) -> list[list[Any]]:
+        """One customer's complaint resolution samples for the team-quantile owner:
+        ``[day, [channel], 0, seconds]`` (:mod:`cxpulse.core.team_quantiles`)."""
+        return [[day, [label], 0, value] for name, label, day, value in self._of.get(key, ())
+                if name == RESOLUTION]
+
     def clear(self) -> None:
         self.by_day.clear()
         self.base.clear()
         self.current.clear()
-        self.samples.clear()
         self._of.clear()
 
     def _add(self, item: Contribution, sign: int) -> None:
@@ -288,10 +292,7 @@ class CustomerTotals:
             if name in STEPS:
                 self.base[(name, label)] += sign * value
         elif name == RESOLUTION:
-            multiset = self.samples.setdefault((label, day), Counter())
-            multiset[value] += sign
-            if multiset[value] == 0:
-                del multiset[value]
+            return
         else:
             bins = self.by_day.setdefault((name, label), {})
             bins[day] = bins.get(day, 0) + sign * value
@@ -306,8 +307,6 @@ class CustomerTotals:
                 value = bins.pop(day)
                 if name in STEPS:
                     self.base[(name, label)] += value
-        for key in [k for k in self.samples if k[1] < edge]:
-            del self.samples[key]
         self.folded = edge
 
     def in_days(self, name: str, label: str, first: int, last: int) -> int | float:
@@ -319,10 +318,3 @@ class CustomerTotals:
         """A step function's value at the midnight local day ``day`` begins."""
         bins = self.by_day.get((name, ""), {})
         return self.base[(name, "")] + sum(v for d, v in bins.items() if d < day)
-
-    def resolution_samples(self, channel: str, first: int, last: int) -> list[float]:
-        out: list[float] = []
-        for (label, day), multiset in self.samples.items():
-            if label == channel and first <= day <= last:
-                out.extend(multiset.elements())
-        return sorted(out)

@@ -58,6 +58,13 @@ class Sketch:
         self.count = 0
         self.total_us = 0
 
+    @classmethod
+    def summed(cls, count: int, total_us: int) -> Sketch:
+        """A sketch that only knows its count and sum (a summary's ``_count``/``_sum``)."""
+        sketch = cls()
+        sketch.count, sketch.total_us = count, total_us
+        return sketch
+
     @property
     def total(self) -> float:
         """Sum of the samples, in seconds."""

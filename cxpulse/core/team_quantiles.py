@@ -7,6 +7,10 @@ changelog-backed table keyed by entity and exports the quantile series; the othe
 export only ``_sum`` and ``_count``. A message replaces the entity's samples, so a
 redelivered or repeated one changes nothing (SPEC §3: "a single owning worker per
 label set" — here one worker owns every label set).
+
+The customers' complaint samples are binned by local calendar day, not by minute:
+their bucket is the day's number (:class:`cxpulse.core.customers.LocalDays`), kept in
+an index of its own that the minute windows never advance.
 """
 
 from __future__ import annotations
@@ -21,8 +25,11 @@ SUMMARIES: dict[str, tuple[str, ...]] = {
     "tickets": ("cx_first_response_seconds", "cx_resolution_seconds"),
     "contacts": ("cx_contact_wait_seconds",),
     "sessions": ("cx_session_duration_seconds",),
+    "customers": ("cx_complaint_resolution_seconds",),
 }
 """Per family, its summaries in the order of its sketch fields."""
+DAY_BINNED = frozenset({"customers"})
+"""Families whose sample buckets are local day numbers (windows of whole days)."""
 
 
 def sample_facts(facts: list[Fact], n_sums: int) -> list[list[Any]]:
@@ -64,7 +71,8 @@ class TeamQuantiles:
 
     def prepare_windows(self, family: str, now: float | None) -> Iterator[None]:
         """The next scrape's windows of ``family`` (on the owner), in steps."""
-        if now is not None and family in self.indexes and self.owned():
+        if now is not None and family in self.indexes and family not in DAY_BINNED \
+                and self.owned():
             yield from self.indexes[family].prepare_windows(now)
 
     def windows(self, family: str, now: float) -> dict[str, dict[Labels, Totals]]:
@@ -72,6 +80,16 @@ class TeamQuantiles:
         index = self.indexes[family]
         index.advance(now)
         return {name: index.window(window_buckets(now, size)) for name, size in WINDOWS.items()}
+
+    def day_windows(self, family: str, days: dict[str, range]) -> dict[str, dict[Labels, Totals]]:
+        """Per window (a range of local day numbers), the team's sketches by label set;
+        days before the oldest window are let go."""
+        index = self.indexes[family]
+        first = min((r.start for r in days.values()), default=None)
+        if first is not None and (index.floor is None or first > index.floor):
+            index.floor = first  # samples landing before are ignored, as in advance()
+            index.sums.drop_before(first)
+        return {name: index.window(span) for name, span in days.items()}
 
 
 def _facts(samples: list[list[Any]]) -> list[Fact]:

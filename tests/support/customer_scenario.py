@@ -105,8 +105,10 @@ def build(seed: int = 7, rate: float = 30.0) -> CustomerScenario:
     for event in closing():
         s.valid.append(event)
         s.lines.append(orjson.dumps(event))
-    s.late = [ev("late-u", "customer.signed_up", END - 31 * DAY, customer_id="CL",
+    # Far enough back to be late whatever partition a worker reads last: each worker's
+    # "now" is the least of its partitions' latest times, and those differ by hours.
+    s.late = [ev("late-u", "customer.signed_up", END - 45 * DAY, customer_id="CL",
                  source="paid"),
-              _sub("subscription.started", END - 35 * DAY, "EL", "CL", mrr=500)]
+              _sub("subscription.started", END - 60 * DAY, "EL", "CL", mrr=500)]
     s.lines += [orjson.dumps(e) for e in s.late]
     return s
