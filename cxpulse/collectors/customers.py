@@ -39,8 +39,8 @@ class CustomerCollector(FamilySeries):
         "cx_complaints_closed_within", "cx_complaints_upheld")
 
     def __init__(self, family: CustomerFamily, team: TeamQuantiles | None = None) -> None:
+        super().__init__(family, team)
         self.family = family
-        self.team = team
 
     @staticmethod
     def summary(s: Samples) -> list[SummaryRow]:

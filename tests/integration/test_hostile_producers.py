@@ -226,6 +226,36 @@ def test_both_content_modes_from_the_official_sdk_and_kcat_are_accepted(
     assert total(samples, "cx_tickets_open", channel="email", priority="high") == 6
 
 
+def test_customer_events_from_the_sdk_and_kcat_at_the_money_bounds_are_exact(
+        cx_env: Env, start_worker: Callable[[Env], Worker]) -> None:
+    kcat = require("kcat", "kcat")
+    mrrs = {"binary": (1e9, 0.01), "structured": (999_999_999.99, 0.0)}  # schema: mrr <= 1e9
+    records: list[Record] = []
+    for mode, convert in (("binary", to_binary), ("structured", to_structured)):
+        for n, mrr in enumerate(mrrs[mode]):
+            message = convert(CloudEvent(
+                {"type": "subscription.started", "source": "billing", "id": f"s-{mode}-{n}",
+                 "time": rfc3339(NOW - 600 + n), "datacontenttype": "application/json",
+                 "partitionkey": f"CU-{mode}-{n}"},
+                {"subscription_id": f"S-{mode}-{n}", "customer_id": f"CU-{mode}-{n}",
+                 "mrr": mrr}))
+            key = message.key.encode() if isinstance(message.key, str) else message.key
+            records.append(("cx.customers", key, message.value, list(message.headers.items())))
+    env = Env({**cx_env.vars, "CXPULSE_CLOCK": "live"})
+    produce(env, records)
+    lines = b"".join(b"CU-kcat-%d\t" % n + orjson.dumps(ev(
+        f"u-kcat-{n}", "customer.signed_up", NOW - 300, customer_id=f"CU-kcat-{n}",
+        source="referral", referral_id=f"R-{n}")) + b"\n" for n in range(2))
+    subprocess.run([kcat, "-P", "-b", env.bootstrap, "-t", env.prefix + "cx.customers",
+                    "-K", "\t"], input=lines, check=True, timeout=60)
+    worker = start_worker(env)
+    samples = worker.wait_for(lambda m: counted(m) >= 6, timeout=180)
+    assert total(samples, "cx_events_rejected_total") == 0
+    assert total(samples, "cx_customers_active") == 4
+    assert total(samples, "cx_mrr") == 1e9 + 0.01 + 999_999_999.99 + 0.0  # micro-units: exact
+    assert total(samples, "cx_referred_signups", window="7d") == 2  # 1d may miss at midnight
+
+
 # ------------------------------------------------------------------ dead letters
 
 
