@@ -69,10 +69,13 @@ async def apply_batch(messages: list[Any], family: Family, ingest: TopicIngest,
             rejected.append((message, rejection.reason))
     family.end_batch()
     flush_all(tables)
+    # Taken before the first await: a rebuild (recovery, revoke) that runs meanwhile
+    # clears the family's outbox, and these events will be committed all the same.
+    samples, family.outbox = family.outbox, []
     for message, reason in rejected:
         await ingest.deadletters.send(message, reason)
-    if family.outbox:
-        await team.send(name, family.outbox)
+    if samples:
+        await team.send(name, samples)
 
 
 async def read_skipped(gaps: GapReader, family: Family, ingest: TopicIngest,

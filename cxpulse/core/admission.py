@@ -115,8 +115,6 @@ class Admission:
         """chunk key -> the latest event time in it."""
         self._open: dict[int, tuple[str, float]] = {}
         """partition -> (the chunk its new ids go into, the event time that opened it)."""
-        self.rereading = False
-        """Whether the last message admitted was read again (see :meth:`admit`)."""
         self.is_late: Callable[[float, float | None], bool] = is_late
         """Whether an event time is late at "now" (the windowed families' 24 h + 1 min
         by default; a family with longer windows sets its own)."""
@@ -158,7 +156,6 @@ class Admission:
         the second goes to the dead-letter topic, so nothing is lost silently.
         """
         counting = offset is None or self.note_offset(partition, offset)
-        self.rereading = not counting
         stats = self.stats if counting else _UNCOUNTED
         result = decode(raw, self.topic, now=time.time(), headers=headers)
         if isinstance(result, Event) and not isinstance(key, Unchecked):

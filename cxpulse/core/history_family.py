@@ -153,10 +153,9 @@ class HistoryFamily:
         key, entry = keyed
         record = add_to_record(self.histories, key, entry, size, partition, _order)
         if record is None:
-            if not self.admission.rereading:
-                return
-            # Read again after a crash: the history has it, but what followed its write
-            # (the samples sent to the team-quantile owner) may not have left.
+            # The history has it already: a crash may have lost what followed its write
+            # (the dedupe record, the samples sent to the team-quantile owner), so they
+            # are sent again (the owner replaces an entity's samples: a repeat is free).
             record = self.histories[key]
             self._resend.add(key)
         self._expiry.push(partition, record["h"][-1][TIME] + self.retention, key)

@@ -131,10 +131,8 @@ class TicketFamily:
         ticket_id = str(event.data["ticket_id"])
         record = add_to_record(self.histories, ticket_id, entry, size, partition, entry_order)
         if record is None:
-            if not self.admission.rereading:
-                return
-            # Read again after a crash: the history has it, but what followed its write
-            # (the samples sent to the team-quantile owner) may not have left.
+            # The history has it already: a crash may have lost what followed its write
+            # (the dedupe record, the samples sent to the team-quantile owner).
             record = self.histories[ticket_id]
             self._resend.add(ticket_id)
         if self._dirty is not None:

@@ -88,3 +88,42 @@ async def test_an_event_that_raises_goes_to_the_dead_letters_and_the_batch_goes_
     assert len(table.sent) == 5  # every written ticket reached its changelog
     assert plain.stats.rejected[("cx.tickets", INTERNAL_ERROR)] == 1
     assert family.admission.offsets.missing == {}  # the one that raised was taken
+
+
+def responded(n: int, ticket: int) -> bytes:
+    return orjson.dumps(ev(f"r{n}", "ticket.responded", T0 + 60 + n,
+                           ticket_id=f"T{ticket}", agent_id="A"))
+
+
+class RebuildingIngest(Ingest):
+    """A recovery (or a revoke) that runs while the batch sends its dead letters."""
+
+    def __init__(self, tables: list[DeferredChangelog], family: TicketFamily) -> None:
+        super().__init__(tables)
+        self.family = family
+
+    async def send(self, message: Message, reason: str) -> None:
+        await super().send(message, reason)
+        self.family.rebuild({0})
+
+
+class RecordingTeam:
+    def __init__(self) -> None:
+        self.received: dict[str, list[Any]] = {}
+
+    async def send(self, family: str, outbox: list[Any]) -> None:
+        self.received.update(outbox)
+        outbox.clear()
+
+
+async def test_a_rebuild_while_a_batch_awaits_does_not_lose_its_team_samples() -> None:
+    plain = Pipeline()
+    histories = DeferredChangelog(RecordingTable())
+    family = TicketFamily(plain.admission, histories, plain.family.index.targets, 7 * 86400.0)
+    batch = [Message(opened(1), 0, 0, key=b"T1"), Message(responded(2, 1), 0, 1, key=b"T1"),
+             Message(b"not json", 0, 2)]
+    team = RecordingTeam()
+    await process(Stream([batch]), family, RebuildingIngest([histories], family), team,  # type: ignore[arg-type]
+                  "tickets")
+    assert list(team.received) == ["T1"]
+    assert [sample[-1] for sample in team.received["T1"]] == [61.0]  # first response

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import orjson
 import pytest
@@ -20,6 +21,7 @@ from cxpulse.collector_guard import CollectorGuard
 from cxpulse.config import ConfigError, load_settings
 from cxpulse.core.admission import Admission, IngestStats
 from cxpulse.core.entity_limits import EntityLimits
+from cxpulse.core.session_family import SessionFamily
 from cxpulse.core.ticket_family import TicketFamily
 from cxpulse.core.tickets import SlaTargets
 from cxpulse.core.watermark import Watermark
@@ -295,3 +297,40 @@ def test_a_message_read_again_sends_its_entitys_samples_again() -> None:
     restarted.handle(responded(1, "T-1", T0 + 60), 0, offset=1)  # read again
     assert [ticket for ticket, _ in restarted.outbox] == ["T-1"]
     assert restarted.outbox[-1][1] == first.outbox[-1][1]
+
+
+def test_a_history_write_that_outlived_its_dedupe_record_sends_the_samples_again() -> None:
+    """A kill during the producer's flush: the history's changelog record arrived, the
+    dedupe record (and so the offsets) and the team samples did not. The event is new
+    to the restarted admission, old to the history: its samples must still leave."""
+    histories: dict[str, Any] = {}
+    first = TicketFamily(gate(), histories, SlaTargets(), 7 * 86400.0)
+    first.handle(opened(0, "T-1"), 0, offset=0)
+    first.handle(responded(1, "T-1", T0 + 60), 0, offset=1)
+    restarted = TicketFamily(gate(), histories, SlaTargets(), 7 * 86400.0)  # seen lost
+    restarted.rebuild({0})
+    restarted.handle(responded(1, "T-1", T0 + 60), 0, offset=1)
+    assert restarted.outbox == [("T-1", first.outbox[-1][1])]
+
+
+def test_a_session_history_that_outlived_its_dedupe_record_sends_the_samples_again() -> None:
+    def family(histories: dict[str, Any]) -> SessionFamily:
+        admission = Admission("cx.sessions", IngestStats(), {}, replay_clock=True,
+                              dedupe_horizon=3600.0)
+        return SessionFamily(admission, histories, {}, ZoneInfo("UTC"), 7 * 86400.0)
+
+    def session(n: int, kind: str, t: float) -> bytes:
+        data = {"session_id": "S-1", "user_id": "U-1"}
+        if kind == "session.started":
+            data |= {"source": "paid", "device": "mobile"}
+        return orjson.dumps(ev(f"s{n}", kind, t, **data))
+
+    histories: dict[str, Any] = {}
+    first = family(histories)
+    first.handle(session(0, "session.started", T0), 0, offset=0)
+    first.handle(session(1, "session.ended", T0 + 95.5), 0, offset=1)
+    assert first.outbox[-1][1]  # the session's 95.5 s
+    restarted = family(histories)
+    restarted.rebuild({0})
+    restarted.handle(session(1, "session.ended", T0 + 95.5), 0, offset=1)
+    assert restarted.outbox == [("S-1", first.outbox[-1][1])]
