@@ -36,7 +36,7 @@ class CustomerCollector(FamilySeries):
         "cx_complaint_upheld_ratio", "cx_complaints_per_1000_customers",
         "cx_customers_at_start", "cx_customers_retained", "cx_mrr_at_start",
         "cx_mrr_now_of_start", "cx_mrr_contraction", "cx_complaints_closed",
-        "cx_complaints_closed_within", "cx_complaints_upheld")
+        "cx_complaints_closed_within", "cx_complaints_upheld", "cx_gross_margin_ratio")
 
     def __init__(self, family: CustomerFamily, team: TeamQuantiles | None = None) -> None:
         super().__init__(family, team)
@@ -64,6 +64,10 @@ class CustomerCollector(FamilySeries):
                                 value=active_now)
         yield GaugeMetricFamily("cx_mrr", "Monthly recurring revenue of the running subscriptions",
                                 value=mrr_now / c.MICROS)
+        # The setting, so the recording rules' team lifetime value uses the same margin.
+        yield GaugeMetricFamily("cx_gross_margin_ratio", "customers.gross_margin (TOML): the "
+                                "share of revenue kept, in the lifetime value",
+                                value=self.family.gross_margin)
         w = ["window"]
         signups = gauge("cx_signups", "customer.signed_up in the window", ["window", "source"])
         new = gauge("cx_customers_new",
