@@ -226,8 +226,80 @@ def customer_experience() -> dict[str, Any]:
                      [WINDOW, variable("channel", CHANNELS), variable("source", SOURCES)])
 
 
+DAYS = 'window="$days"'
+"""The customers' windows are calendar days (SPEC): a variable of their own."""
+
+
+def customers() -> dict[str, Any]:
+    money = "currencyEUR"
+    panels = [
+        row("Customers and revenue"),
+        panel("Active customers", [("sum(team:cx_customers_active:sum)", "active")],
+              unit="short", kind="stat", w=4,
+              description="Customers with a subscription started and not cancelled, now"),
+        panel("MRR", [("sum(team:cx_mrr:sum)", "MRR")], unit=money, kind="stat", w=4,
+              description="Sum of the mrr of the running subscriptions, now"),
+        panel("Customer lifetime value", [("team:cx_customer_lifetime_value", "CLV")],
+              unit=money, kind="stat", w=4,
+              description="(MRR / active customers) x gross margin / 30-day churn: a "
+                          "constant churn rate and margin assumed; absent while churn is 0"),
+        panel("Churn and retention",
+              [(f"team:cx_customer_churn_ratio{{{DAYS}}}", "churn"),
+               (f"team:cx_customer_retention_ratio{{{DAYS}}}", "retention")],
+              unit="percentunit", kind="stat", w=6,
+              description="Of the customers active at the window's first local midnight, "
+                          "the share active now (retention) and not (churn)"),
+        panel("Revenue retention",
+              [(f"team:cx_revenue_retention_ratio{{{DAYS}}}", "{{kind}}")],
+              unit="percentunit", kind="stat", w=6,
+              description="Over the subscriptions running at the window's start: gross "
+                          "counts contraction and cancellations, net adds expansion"),
+        panel("Signups by source", [(f"team:cx_signups:sum{{{DAYS},{S}}}", "{{source}}")],
+              unit="short", kind="bargauge", w=8),
+        panel("New customers", [(f"team:cx_customers_new:sum{{{DAYS}}}", "new")],
+              unit="short", kind="stat", w=4,
+              description="Customers whose first subscription ever started in the window"),
+        panel("Referrals", [(f"sum(cx_referrals_sent{{{DAYS}}})", "sent"),
+                            (f"team:cx_referred_signups:sum{{{DAYS}}}", "signed up")],
+              unit="short", kind="stat", w=6),
+        panel("Viral coefficient", [(f"team:cx_viral_coefficient{{{DAYS}}}", "k")],
+              unit="none", kind="stat", w=6,
+              description="Referred signups in the window / customers active at its start"),
+        row("Complaints"),
+        panel("Open complaints",
+              [(f"sum by (channel) (team:cx_complaints_open:sum{{{C}}})", "{{channel}}")],
+              unit="short", kind="bargauge", w=6, description="Opened and not closed, now"),
+        panel("Opened in window",
+              [(f"sum by (channel) (team:cx_complaints_opened:sum{{{DAYS},{C}}})",
+                "{{channel}}")], unit="short", kind="bargauge", w=6),
+        panel("Complaints per 1000 customers",
+              [(f"team:cx_complaints_per_1000_customers{{{DAYS}}}", "per 1000")],
+              unit="none", kind="stat", w=6),
+        panel("Closed after 8 weeks",
+              [(f"sum by (channel) (team:cx_complaints_closed_late:sum{{{DAYS},{C}}})",
+                "{{channel}}")], unit="short", kind="stat", w=6,
+              thresholds=[("green", None), ("red", 1)],
+              description="Closes in the window more than 8 weeks after the opening"),
+        panel("Closed within 3 days / 8 weeks",
+              [(f"team:cx_complaints_closed_within_ratio{{{DAYS},{C}}}",
+                "{{within}} {{channel}}")], unit="percentunit", w=8,
+              description="Of the window's closes, the share closed within 3d / 8w"),
+        panel("Upheld", [(f"team:cx_complaint_upheld_ratio{{{DAYS},{C}}}", "{{channel}}")],
+              unit="percentunit", w=8, description="Closes upheld / closes in the window"),
+        panel("Time to close: mean and p90",
+              [(f"team:cx_complaint_resolution_seconds:mean{{{DAYS},{C}}}", "mean {{channel}}"),
+               (f'team:cx_complaint_resolution_seconds:quantile{{{DAYS},quantile="0.9",{C}}}',
+                "p90 {{channel}}")], unit="s", w=8,
+              description="Closed - opened, for the window's closes"),
+    ]
+    return dashboard("cxpulse-customers", "Customers and revenue", panels,
+                     [variable("days", "1d,7d,30d", all_=False, default="30d"),
+                      variable("channel", CHANNELS), variable("source", SOURCES)])
+
+
 DASHBOARDS = {"service-desk-live.json": service_desk,
-              "customer-experience.json": customer_experience}
+              "customer-experience.json": customer_experience,
+              "customers.json": customers}
 
 
 def rendered() -> dict[str, str]:

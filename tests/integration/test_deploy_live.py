@@ -1,8 +1,9 @@
 """The shipped boards and rules against a real Prometheus scraping a real worker.
 
 Debian's ``prometheus`` runs on loopback with the shipped rule files, scraping a
-worker that replayed a mixed scenario of every family. Every panel query of both
-dashboards must return data (so a board naming a metric the exporter does not
+worker that replayed a mixed scenario of every family and the customers' 40 days
+(their windows are calendar days up to 30). Every panel query of every dashboard
+must return data (so a board naming a metric the exporter does not
 serve fails), every recording and alert expression must evaluate, and every rule
 group must be healthy.
 """
@@ -22,14 +23,16 @@ import pytest
 import yaml
 
 from tests.integration.conftest import Env, Worker, free_port
-from tests.integration.test_families_end_to_end import _caught_up, _publish
-from tests.support import mixed_scenario
+from tests.integration.test_families_end_to_end import _publish
+from tests.support import customer_scenario, mixed_scenario
+from tests.support.prom import SampleKey
 from tests.support.tools import require
 
 pytestmark = pytest.mark.integration
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-VARIABLES = {"$window": "24h", "$channel": ".*", "$priority": ".*", "$source": ".*"}
+VARIABLES = {"$window": "24h", "$days": "30d", "$channel": ".*", "$priority": ".*",
+             "$source": ".*"}
 
 
 def _query(base: str, expr: str) -> dict[str, Any]:
@@ -103,12 +106,32 @@ def test_every_panel_and_rule_works_against_a_live_worker(
         cx_env: Env, start_worker: Callable[[Env], Worker], tmp_path: Path,
         prometheus: str) -> None:
     scenario = mixed_scenario.build()
+    customers = customer_scenario.build()
     _publish(cx_env, scenario, tmp_path)
+    _publish(cx_env, customers, tmp_path)  # type: ignore[arg-type]
     worker = start_worker(cx_env)
-    worker.wait_for(lambda m: _caught_up(m, scenario), timeout=300)
+
+    without_customers = {t: v for t, v in scenario.watermarks().items() if t != "cx.customers"}
+    # Both scenarios close their partitions with the same watermark events (z-u…): once.
+    distinct = len({e["id"] for e in (*scenario.valid, *customers.valid, *customers.late)})
+
+    def caught_up(m: dict[SampleKey, float]) -> bool:
+        # cx.customers: the mixed scenario's partitions and the 40 days', in whatever order
+        marks = {dict(labels)["topic"]: v for (name, labels), v in m.items()
+                 if name == "cx_watermark_seconds" and ("topic", "cx.customers") not in labels}
+        accepted = sum(v for (name, _), v in m.items() if name == "cx_events_total")
+        return marks == without_customers and accepted >= distinct
+
+    def explain(m: dict[SampleKey, float]) -> str:
+        marks = {dict(labels)["topic"]: v for (name, labels), v in m.items()
+                 if name == "cx_watermark_seconds"}
+        accepted = sum(v for (name, _), v in m.items() if name == "cx_events_total")
+        return f"watermarks {marks}, want {without_customers}; events {accepted} of {distinct}"
+
+    worker.wait_for(caught_up, timeout=300, explain=explain)
 
     panels = panel_queries()
-    assert len(panels) > 40
+    assert len(panels) > 60
     deadline = time.monotonic() + 90  # a few scrapes and rule evaluations
     while True:
         empty = [(title, expr, result) for title, expr in panels
@@ -128,4 +151,4 @@ def test_every_panel_and_rule_works_against_a_live_worker(
         groups = json.loads(response.read())["data"]["groups"]
     unhealthy = [(rule["name"], rule.get("lastError")) for group in groups
                  for rule in group["rules"] if rule["health"] != "ok"]
-    assert len(groups) == 9 and not unhealthy, unhealthy
+    assert len(groups) == 11 and not unhealthy, unhealthy
