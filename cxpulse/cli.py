@@ -131,7 +131,8 @@ def _positive(text: str) -> int:
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     from cxpulse.demo import run_demo
 
-    return run_demo(settings, rate=args.rate, backfill=args.backfill, port=args.port)
+    return run_demo(settings, rate=args.rate, backfill=args.backfill, port=args.port,
+                    customer_days=args.customer_days)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -180,6 +181,9 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--rate", type=float, default=300.0)
     demo.add_argument("--backfill", type=_duration, default=2 * 3600.0)
     demo.add_argument("--port", type=int, default=9092, help="local broker port")
+    demo.add_argument("--customer-days", type=int, default=35,
+                      help="days of customers-only history sent first (35): the 30-day "
+                      "retention, churn and revenue retention show at once")
 
     dl = sub.add_parser("deadletters", help="count the dead letters by reason, print them "
                         "(--json) or re-publish them to their source topics (--republish)")

@@ -66,7 +66,26 @@ def _stop(proc: subprocess.Popen[bytes] | subprocess.Popen[str]) -> None:
             proc.wait()
 
 
-def run_demo(settings: Settings, rate: float, backfill: float, port: int) -> int:
+def _backfill_customers(env: dict[str, str], rate: float, end: float, days: int) -> None:
+    """Publish ``days`` of customers only, up to where the live simulator's own backfill
+    starts, so the 30-day retention, churn and revenue retention show at once. Another
+    seed than the live part's, so no customer or event id is used twice."""
+    if days <= 0:
+        return
+    history = DEMO_DIR / f"customers-{days}d.jsonl"
+    print(f"backfilling {days} days of customers...", flush=True)
+    with open(DEMO_DIR / "backfill.log", "wb") as log:
+        for args in (("simulate", "--families", "customers", "--rate", str(rate), "--seed",
+                      "2", "--duration", f"{days}d", "--end", f"{end:.0f}", "--out",
+                      str(history)),
+                     ("publish", str(history), "--quiet")):
+            if subprocess.run(_cxpulse(*args), stdout=log, stderr=subprocess.STDOUT,
+                              env=env).returncode != 0:
+                raise DemoError(f"the customers' backfill failed (see {DEMO_DIR}/backfill.log)")
+
+
+def run_demo(settings: Settings, rate: float, backfill: float, port: int,
+             customer_days: int = 35) -> int:
     """Run until Ctrl-C; return the exit status."""
     DEMO_DIR.mkdir(parents=True, exist_ok=True)
     stopping = False
@@ -98,6 +117,7 @@ def run_demo(settings: Settings, rate: float, backfill: float, port: int) -> int
             worker = subprocess.Popen(_cxpulse("worker"), stdout=worker_log,
                                       stderr=subprocess.STDOUT, env=env)
             started.append(worker)
+            _backfill_customers(env, rate, end=time.time() - backfill, days=customer_days)
             simulator = subprocess.Popen(
                 _cxpulse("simulate", "--rate", str(rate), "--backfill", f"{backfill:.0f}",
                          "--quiet"), stdout=sim_log, stderr=subprocess.STDOUT, env=env)

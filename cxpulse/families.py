@@ -87,7 +87,8 @@ FAMILIES: tuple[FamilyLine, ...] = (
                ("conversion",)),  # conversions come from the web traffic's sessions
     FamilyLine(SurveyAgent, SurveyCollector, SurveyTraffic, 0.3, ("nps", "csat")),
     FamilyLine(CostAgent, CostCollector, CostTraffic, 2.5, ()),
-    FamilyLine(CustomerAgent, CustomerCollector, CustomerTraffic, 0.2, ()),
+    FamilyLine(CustomerAgent, CustomerCollector, CustomerTraffic, 0.2,
+               ("customers", "churn_30d", "complaints_open")),
 )
 
 

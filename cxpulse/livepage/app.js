@@ -29,7 +29,7 @@ const has = (samples, name, match) => select(samples, name, match).length > 0;
 function ratio(num, den) { return den > 0 ? num / den : null; }
 
 // --- what each tile shows ---------------------------------------------------
-const W1 = { window: "1h" }, W24 = { window: "24h" };
+const W1 = { window: "1h" }, W24 = { window: "24h" }, D30 = { window: "30d" };
 const TILES = [
   { id: "backlog", title: "Backlog", unit: "count",
     help: "cx_tickets_open: tickets opened and not resolved (a reopen puts one back), now",
@@ -82,7 +82,28 @@ const TILES = [
     help: "cx_csat_ratio: CSAT answers of 4 or 5 / CSAT answers",
     value: s => ratio(sum(s, "cx_survey_satisfied", W24), sum(s, "cx_survey_answers", { window: "24h", survey: "csat" })),
     detail: s => `${sum(s, "cx_survey_answers", { window: "24h", survey: "csat" })} answers` },
+  { id: "customers", title: "Active customers", unit: "count",
+    help: "cx_customers_active: customers with a subscription started and not cancelled, now; " +
+      "MRR: sum of their subscriptions' mrr. Lifetime value (CLV) = (MRR / active customers) " +
+      "x gross margin (customers.gross_margin) / 30-day churn: it assumes today's revenue per " +
+      "customer, margin and churn rate stay constant; absent while churn is 0",
+    value: s => has(s, "cx_customers_active") ? sum(s, "cx_customers_active") : null,
+    detail: s => `MRR ${money(sum(s, "cx_mrr"))}` +
+      (has(s, "cx_customer_lifetime_value") ? ` · CLV ${money(sum(s, "cx_customer_lifetime_value"))}` : "") },
+  { id: "churn_30d", title: "Churn (30d)", unit: "percent", bad: 0.05,
+    help: "cx_customer_churn_ratio{window=\"30d\"}: of the customers active at the first local " +
+      "midnight of the 30 days, the share not active now; NRR: their subscriptions' mrr now / mrr then",
+    value: s => { const start = sum(s, "cx_customers_at_start", D30);
+      return start > 0 ? (start - sum(s, "cx_customers_retained", D30)) / start : null; },
+    detail: s => { const nrr = ratio(sum(s, "cx_mrr_now_of_start", D30), sum(s, "cx_mrr_at_start", D30));
+      return `NRR ${nrr === null ? "—" : format(nrr, "percent")}`; } },
+  { id: "complaints_open", title: "Open complaints", unit: "count",
+    help: "cx_complaints_open: complaints opened and not closed, now",
+    value: s => has(s, "cx_complaints_open") ? sum(s, "cx_complaints_open") : null,
+    detail: s => `opened (30d) ${sum(s, "cx_complaints_opened", D30)}` },
 ];
+
+function money(value) { return value.toLocaleString("en", { maximumFractionDigits: 0 }); }
 
 function worst(samples, name, priority) {
   const match = { window: "1h", quantile: "0.9" };

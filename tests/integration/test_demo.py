@@ -24,14 +24,19 @@ EVERY_FAMILY = {  # metric (summed over labels, window 24h where windowed) > 0
     "cx_sessions_started": "sessions", "cx_active_users": "sessions",
     "cx_conversions": "conversions", "cx_survey_answers": "surveys",
     "cx_ads_cost": "costs", "cx_service_cost": "costs",
+    "cx_customers_active": "customers", "cx_mrr": "customers",
 }
+BACKFILLED = ("cx_customers_at_start", "cx_mrr_at_start")  # 30d: the customers' 35 days
 
 
 def _missing(samples: dict[SampleKey, float]) -> list[str]:
     def total(name: str) -> float:
         return sum(v for (n, labels), v in samples.items()
                    if n == name and dict(labels).get("window", "24h") == "24h")
-    return [name for name in EVERY_FAMILY if total(name) <= 0]
+    thirty_days = [name for name in BACKFILLED if sum(
+        v for (n, labels), v in samples.items() if n == name and dict(labels)["window"] == "30d")
+        <= 0]
+    return [name for name in EVERY_FAMILY if total(name) <= 0] + thirty_days
 
 
 def _processes_mentioning(marker: str) -> list[str]:

@@ -25,6 +25,8 @@ import yaml
 from tests.integration.conftest import Env, Worker, free_port
 from tests.integration.test_families_end_to_end import _publish
 from tests.support import customer_scenario, mixed_scenario
+from tests.support.customer_scenario import CustomerScenario
+from tests.support.mixed_scenario import MixedScenario
 from tests.support.prom import SampleKey
 from tests.support.tools import require
 
@@ -102,6 +104,30 @@ def prometheus(tmp_path: Path, cx_env: Env) -> Iterator[str]:
         log.close()
 
 
+def caught_up_with_customers(scenario: MixedScenario, customers: CustomerScenario) -> tuple[
+        Callable[[dict[SampleKey, float]], bool], Callable[[dict[SampleKey, float]], str]]:
+    """When a worker has read both scenarios (check, explain): every topic's watermark but
+    cx.customers' (the mixed scenario's partitions and the 40 days' end in either order),
+    and every distinct event id (both close their partitions with the same z-u… ids)."""
+    marks_wanted = {t: v for t, v in scenario.watermarks().items() if t != "cx.customers"}
+    distinct = len({e["id"] for e in (*scenario.valid, *customers.valid, *customers.late)})
+
+    def marks(m: dict[SampleKey, float]) -> dict[str, float]:
+        return {dict(labels)["topic"]: v for (name, labels), v in m.items()
+                if name == "cx_watermark_seconds" and ("topic", "cx.customers") not in labels}
+
+    def accepted(m: dict[SampleKey, float]) -> float:
+        return sum(v for (name, _), v in m.items() if name == "cx_events_total")
+
+    def check(m: dict[SampleKey, float]) -> bool:
+        return marks(m) == marks_wanted and accepted(m) >= distinct
+
+    def explain(m: dict[SampleKey, float]) -> str:
+        return f"watermarks {marks(m)}, want {marks_wanted}; events {accepted(m)} of {distinct}"
+
+    return check, explain
+
+
 def test_every_panel_and_rule_works_against_a_live_worker(
         cx_env: Env, start_worker: Callable[[Env], Worker], tmp_path: Path,
         prometheus: str) -> None:
@@ -111,24 +137,8 @@ def test_every_panel_and_rule_works_against_a_live_worker(
     _publish(cx_env, customers, tmp_path)  # type: ignore[arg-type]
     worker = start_worker(cx_env)
 
-    without_customers = {t: v for t, v in scenario.watermarks().items() if t != "cx.customers"}
-    # Both scenarios close their partitions with the same watermark events (z-u…): once.
-    distinct = len({e["id"] for e in (*scenario.valid, *customers.valid, *customers.late)})
-
-    def caught_up(m: dict[SampleKey, float]) -> bool:
-        # cx.customers: the mixed scenario's partitions and the 40 days', in whatever order
-        marks = {dict(labels)["topic"]: v for (name, labels), v in m.items()
-                 if name == "cx_watermark_seconds" and ("topic", "cx.customers") not in labels}
-        accepted = sum(v for (name, _), v in m.items() if name == "cx_events_total")
-        return marks == without_customers and accepted >= distinct
-
-    def explain(m: dict[SampleKey, float]) -> str:
-        marks = {dict(labels)["topic"]: v for (name, labels), v in m.items()
-                 if name == "cx_watermark_seconds"}
-        accepted = sum(v for (name, _), v in m.items() if name == "cx_events_total")
-        return f"watermarks {marks}, want {without_customers}; events {accepted} of {distinct}"
-
-    worker.wait_for(caught_up, timeout=300, explain=explain)
+    check, explain = caught_up_with_customers(scenario, customers)
+    worker.wait_for(check, timeout=300, explain=explain)
 
     panels = panel_queries()
     assert len(panels) > 60

@@ -18,8 +18,9 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from tests.integration.conftest import Env, Worker
-from tests.integration.test_families_end_to_end import _caught_up, _publish
-from tests.support import mixed_scenario
+from tests.integration.test_deploy_live import caught_up_with_customers
+from tests.integration.test_families_end_to_end import _publish
+from tests.support import customer_scenario, mixed_scenario
 from tests.support.mixed_scenario import key_for
 from tests.support.prom import SampleKey
 from tests.support.scenario import END, PARTITIONS, ev
@@ -59,6 +60,10 @@ def expected_tiles(m: dict[SampleKey, float]) -> dict[str, float]:
                       - _total(m, "cx_survey_detractors", window="24h")) / nps_answers,
         "csat": _total(m, "cx_survey_satisfied", window="24h")
         / _total(m, "cx_survey_answers", window="24h", survey="csat"),
+        "customers": _total(m, "cx_customers_active"),
+        "churn_30d": 1 - _total(m, "cx_customers_retained", window="30d")
+        / _total(m, "cx_customers_at_start", window="30d"),
+        "complaints_open": _total(m, "cx_complaints_open"),
     }
 
 
@@ -68,7 +73,7 @@ def browser() -> Iterator[webdriver.Chrome]:
     driver = require("chromedriver", "chromium-driver")
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,760"):
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,960"):
         options.add_argument(arg)
     browser = webdriver.Chrome(service=Service(executable_path=driver), options=options)
     try:
@@ -108,9 +113,12 @@ def test_the_live_page_shows_and_follows_the_metrics(
         cx_env: Env, start_worker: Callable[[Env], Worker], tmp_path: Path,
         browser: webdriver.Chrome) -> None:
     scenario = mixed_scenario.build()
+    customers = customer_scenario.build()  # 40 days: the 30-day churn has a denominator
     _publish(cx_env, scenario, tmp_path)
+    _publish(cx_env, customers, tmp_path)  # type: ignore[arg-type]
     worker = start_worker(cx_env)
-    worker.wait_for(lambda m: _caught_up(m, scenario), timeout=300)
+    check, explain = caught_up_with_customers(scenario, customers)
+    worker.wait_for(check, timeout=300, explain=explain)
 
     browser.get(cx_env.metrics_url.removesuffix("metrics"))
     _until_equal(browser, worker)
@@ -118,6 +126,9 @@ def test_the_live_page_shows_and_follows_the_metrics(
     assert "tickets opened and not resolved" in (tile.get_attribute("title") or "")
     before = _shown(browser)["backlog"]
     assert before
+    customer_tile = browser.find_element(By.ID, "tile-customers")
+    assert "constant" in (customer_tile.get_attribute("title") or "")  # CLV's assumptions
+    assert "MRR" in customer_tile.find_element(By.CSS_SELECTOR, ".detail").text
 
     # Two minutes later every partition opens a ticket: the backlog tile follows.
     later = tmp_path / "later.jsonl"
