@@ -1,4 +1,4 @@
-"""cx.contacts: queue, waits, abandonment and service level."""
+"""cx.contacts: queue, waits, abandonment, service level and handle time."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ class ContactCollector(FamilyCollector[HistoryFamily]):
         "cx_contacts_in_queue", "cx_oldest_queued_contact_age_seconds",
         "cx_contact_wait_seconds", "cx_contact_abandonment_ratio",
         "cx_contact_service_level_ratio", "cx_contacts_answered",
-        "cx_contacts_answered_in_target", "cx_contacts_abandoned")
+        "cx_contacts_answered_in_target", "cx_contacts_abandoned", "cx_contact_handle_seconds")
 
     @staticmethod
     def summary(s: Samples) -> list[SummaryRow]:
@@ -61,7 +61,7 @@ class ContactCollector(FamilyCollector[HistoryFamily]):
                          "(answered + abandoned, short abandons excluded)", labels)
         empty = Totals(c.ContactArithmetic.n_sums, c.ContactArithmetic.n_sketches)
         team = self.team_windows("contacts", now)
-        waits = []
+        waits, handles = [], []
         for window in WINDOWS:
             for channel in CHANNELS:
                 t = windows[window].get((channel,), empty)
@@ -73,10 +73,14 @@ class ContactCollector(FamilyCollector[HistoryFamily]):
                 abandoned.add_metric(key, n_ab)
                 add_ratio(abandonment, key, n_ab, n_ans + n_ab)
                 add_ratio(service, key, n_ok, n_ans + n_ab)
-                waits.append(({"window": window, "channel": channel},
-                              t.sketches[c.WAIT - c.ContactArithmetic.n_sums],
+                labelled = {"window": window, "channel": channel}
+                waits.append((labelled, t.sketches[c.WAIT - c.ContactArithmetic.n_sums],
                               self.team_sketch(team, window, (channel,), 0)))
+                handles.append((labelled, t.sketches[c.HANDLE - c.ContactArithmetic.n_sums],
+                                self.team_sketch(team, window, (channel,), 1)))
         yield from (answered, in_target, abandoned, abandonment, service)
         yield summary_family("cx_contact_wait_seconds", "answered - queued; _sum / _count is "
                              "the average speed of answer", waits)
+        yield summary_family("cx_contact_handle_seconds", "talk + hold + acw of contact.ended, "
+                             "in its bucket; _sum / _count is the average handle time", handles)
 

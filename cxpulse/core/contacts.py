@@ -1,8 +1,10 @@
 """Contact-center queue arithmetic (SPEC §2, docs/families.md "Contacts").
 
-A contact's history holds its ``queued`` and outcome events. Its facts land in the
-bucket of the outcome: an answer (with its wait as a sample, and whether it met the
-service-level target) or an abandon that was not a short one.
+A contact's history holds its ``queued``, outcome and ``ended`` events. Its facts land
+in the bucket of the outcome: an answer (with its wait as a sample, and whether it met
+the service-level target) or an abandon that was not a short one; and, in the bucket
+of its first ``ended``, its handle time (talk + hold + acw) as a sample. Both need the
+``queued`` (its channel labels them): an outcome or an end before it waits for it.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from cxpulse.core.sorted_history import KIND, TIME
 from cxpulse.core.windows import bucket
 from cxpulse.schemas.events import Event
 
-QUEUED, ANSWERED, ABANDONED = "q", "a", "x"
+QUEUED, ANSWERED, ABANDONED, ENDED = "q", "a", "x", "e"
+"""Entry kinds; "a" < "x" so an answer wins a tie with an abandon."""
 CHANNEL = 3
 """The field of a ``QUEUED`` entry after time, kind and id."""
-"""Entry kinds; "a" < "x" so an answer wins a tie with an abandon."""
+HANDLE_SECONDS = 3
+"""The field of an ``ENDED`` entry after time, kind and id: talk + hold + acw."""
+OUTCOMES = (ANSWERED, ABANDONED)
 
-# Fact fields: sums, then the wait sketch.
+# Fact fields: sums, then the wait and handle-time sketches.
 N_ANSWERED, N_IN_TARGET, N_ABANDONED = 0, 1, 2
-WAIT = 3
+WAIT, HANDLE = 3, 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,17 +48,19 @@ class QueueEntry:
     """When the contact left the queue (answered or abandoned), if it did."""
 
 
+def _first(history: list[list[Any]], kinds: tuple[str, ...]) -> list[Any] | None:
+    return next((e for e in history if e[KIND] in kinds), None)
+
+
 def _split(history: list[list[Any]]) -> tuple[list[Any] | None, list[Any] | None]:
-    queued = next((e for e in history if e[KIND] == QUEUED), None)
-    outcome = next((e for e in history if e[KIND] != QUEUED), None)
-    return queued, outcome
+    return _first(history, (QUEUED,)), _first(history, OUTCOMES)
 
 
 class ContactArithmetic:
     """Entries and facts of ``cx.contacts``; also tracks the queue for the gauges."""
 
     n_sums = 3
-    n_sketches = 1
+    n_sketches = 2
 
     def __init__(self, targets: ContactTargets) -> None:
         self.targets = targets
@@ -64,14 +71,28 @@ class ContactArithmetic:
         if event.type == "contact.queued":
             return str(data["contact_id"]), [event.time, QUEUED, event.id,
                                               channel_label(data["channel"])]
+        if event.type == "contact.ended":
+            # One float, not three: the history keeps what the facts need.
+            handle = (float(data["talk_seconds"]) + float(data["hold_seconds"])
+                      + float(data["acw_seconds"]))
+            return str(data["contact_id"]), [event.time, ENDED, event.id, handle]
         kind = ANSWERED if event.type == "contact.answered" else ABANDONED
         return str(data["contact_id"]), [event.time, kind, event.id]
 
     def facts(self, history: list[list[Any]]) -> list[Fact]:
         queued, outcome = _split(history)
-        if queued is None or outcome is None:
+        if queued is None:
             return []
         labels = (queued[CHANNEL],)
+        ended = _first(history, (ENDED,))
+        handled: list[Fact] = [] if ended is None else [
+            (bucket(ended[TIME]), labels, HANDLE, ended[HANDLE_SECONDS])]
+        return self._outcome_facts(queued, outcome, labels) + handled
+
+    def _outcome_facts(self, queued: list[Any], outcome: list[Any] | None,
+                       labels: tuple[str, ...]) -> list[Fact]:
+        if outcome is None:
+            return []
         b = bucket(outcome[TIME])
         wait = max(0.0, outcome[TIME] - queued[TIME])
         if outcome[KIND] == ANSWERED:

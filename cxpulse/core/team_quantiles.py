@@ -23,7 +23,7 @@ from cxpulse.core.windows import WINDOWS, window_buckets
 
 SUMMARIES: dict[str, tuple[str, ...]] = {
     "tickets": ("cx_first_response_seconds", "cx_resolution_seconds"),
-    "contacts": ("cx_contact_wait_seconds",),
+    "contacts": ("cx_contact_wait_seconds", "cx_contact_handle_seconds"),
     "sessions": ("cx_session_duration_seconds",),
     "customers": ("cx_complaint_resolution_seconds",),
 }

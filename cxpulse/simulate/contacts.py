@@ -1,5 +1,6 @@
 """Contact-center queue traffic: queued contacts answered after a log-normal wait,
-or abandoned (some within seconds: short abandons)."""
+or abandoned (some within seconds: short abandons); an answered contact ends after a
+log-normal talk time, sometimes a hold, and after-contact work (acw)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,10 @@ CHANNEL_MIX = {"phone": 0.55, "chat": 0.35, "social": 0.05, "web": 0.04, "pigeon
 ABANDON = 0.12
 SHORT_ABANDON = 0.04
 ANSWER_MEDIAN = 18.0
+TALK_MEDIAN = {"phone": 270.0, "chat": 420.0}
+"""Seconds; a chat runs longer but the agent handles it alongside others."""
+HOLD = 0.3
+"""The share of answered contacts put on hold."""
 
 
 class ContactTraffic(Traffic):
@@ -29,6 +34,15 @@ class ContactTraffic(Traffic):
             events.append(self.event("contact.abandoned", queued + 5 + lognormal(rng, 45.0),
                                      {"contact_id": cid}))
         else:
-            events.append(self.event("contact.answered", queued + lognormal(rng, ANSWER_MEDIAN),
-                                     {"contact_id": cid, "agent_id": f"A-{rng.randrange(40)}"}))
+            answered = queued + lognormal(rng, ANSWER_MEDIAN)
+            agent = f"A-{rng.randrange(40)}"
+            events.append(self.event("contact.answered", answered,
+                                     {"contact_id": cid, "agent_id": agent}))
+            channel = events[0][1]["data"]["channel"]
+            talk = round(lognormal(rng, TALK_MEDIAN.get(channel, 300.0)), 1)
+            hold = round(lognormal(rng, 40.0), 1) if rng.random() < HOLD else 0.0
+            acw = round(lognormal(rng, 30.0), 1)
+            events.append(self.event("contact.ended", answered + talk + hold + acw, {
+                "contact_id": cid, "agent_id": agent, "talk_seconds": talk,
+                "hold_seconds": hold, "acw_seconds": acw}))
         return events

@@ -149,6 +149,12 @@ def service_desk() -> dict[str, Any]:
               [(f"team:cx_contact_wait_seconds:mean{{{W},{C}}}", "mean {{channel}}"),
                (f'team:cx_contact_wait_seconds:quantile{{{W},quantile="0.9",{C}}}',
                 "p90 {{channel}}")], unit="s", w=12),
+        panel("Handle time: average (AHT) and p90",
+              [(f"team:cx_contact_handle_seconds:mean{{{W},{C}}}", "AHT {{channel}}"),
+               (f'team:cx_contact_handle_seconds:quantile{{{W},quantile="0.9",{C}}}',
+                "p90 {{channel}}")], unit="s", w=12,
+              description="talk + hold + after-contact work of the contacts ended in the "
+                          "window (contact.ended), by the channel they were queued on"),
         panel("Service level (target 20 s)",
               [(f"team:cx_contact_service_level_ratio{{{W},{C}}}", "{{channel}}")],
               unit="percentunit", w=12, thresholds=[("red", None), ("green", 0.8)],

@@ -85,7 +85,7 @@ def _contacts(events: list[Ev], now: float, short: float, target: float,
         queued = _first(e for e in evs if e["type"] == "contact.queued")
         if queued is None:
             continue
-        outcome = min((e for e in evs if e["type"] != "contact.queued"),
+        outcome = min((e for e in evs if e["type"] in ("contact.answered", "contact.abandoned")),
                       key=lambda e: (_t(e), e["type"] != "contact.answered", e["id"]),
                       default=None)
         contacts.append((_channel(queued["data"]["channel"]), _t(queued), outcome))

@@ -8,8 +8,9 @@ from cxpulse.core.windows import WINDOWS
 from tests.reference.customers_plain import expected_customer_metrics
 from tests.reference.families_plain import expected_family_metrics
 from tests.reference.tickets_naive import expected_ticket_metrics
+from tests.reference.workforce_plain import expected_workforce_metrics
 from tests.support.mixed_scenario import MixedScenario
-from tests.support.prom import SampleKey
+from tests.support.prom import SampleKey, only
 
 FAMILY_PREFIXES = (
     "cx_contact", "cx_oldest_queued", "cx_active_users", "cx_sessions_", "cx_page",
@@ -31,6 +32,9 @@ def expected_metrics(s: MixedScenario, timezone: str = "UTC") -> dict[SampleKey,
                    for w in WINDOWS}
     expected.update(expected_family_metrics(events, nows, timezone=timezone,
                                             ticket_resolutions=resolutions))
+    contacts = [e for e in events if s.topic_of(e) == "cx.contacts"]
+    expected.update(only(expected_workforce_metrics(contacts, nows["cx.contacts"]),
+                         ("cx_contact_handle_seconds",)))  # the workforce built so far
     customers = [e for e in events if s.topic_of(e) == "cx.customers"]
     expected.update(expected_customer_metrics(customers, nows["cx.customers"], timezone))
     return expected

@@ -71,6 +71,14 @@ def edge_cases(end: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         ev("e-c3q", "contact.queued", end - 1.5 * H, contact_id="EC-3", customer_id="C",
            channel="carrier-pigeon"),
         ev("e-c3a", "contact.answered", end - 1.5 * H + 20, contact_id="EC-3", agent_id="A"),
+        # Handle time 300 s; a second end of the same contact (another id) counts nowhere.
+        ev("e-c3e", "contact.ended", end - 1.5 * H + 320, contact_id="EC-3", agent_id="A",
+           talk_seconds=250.25, hold_seconds=0, acw_seconds=49.75),
+        ev("e-c3e2", "contact.ended", end - 1.5 * H + 900, contact_id="EC-3", agent_id="A",
+           talk_seconds=1, hold_seconds=1, acw_seconds=1),
+        # An end whose contact was never queued: no channel, so no sample.
+        ev("e-c9e", "contact.ended", end - H, contact_id="EC-9", agent_id="A",
+           talk_seconds=60, hold_seconds=5, acw_seconds=5),
         # Still waiting for 40 minutes at the end.
         ev("e-c4q", "contact.queued", end - 40 * 60, contact_id="EC-4", customer_id="C",
            channel="chat"),
@@ -97,6 +105,8 @@ def edge_cases(end: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     ]
     # An answer and page views published before what they belong to: held, then counted.
     appended = [
+        ev("e-c5e", "contact.ended", end - 1.2 * H + 400, contact_id="EC-5", agent_id="A",
+           talk_seconds=300, hold_seconds=45.5, acw_seconds=23.5),
         ev("e-c5a", "contact.answered", end - 1.2 * H + 31, contact_id="EC-5", agent_id="A"),
         ev("e-c5q", "contact.queued", end - 1.2 * H, contact_id="EC-5", customer_id="C",
            channel="email"),

@@ -54,6 +54,8 @@ GOOD: dict[str, dict[str, Any]] = {
     "contact.queued": {"contact_id": "K-1", "customer_id": "C-1", "channel": "phone"},
     "contact.answered": {"contact_id": "K-1", "agent_id": "A-1"},
     "contact.abandoned": {"contact_id": "K-1"},
+    "contact.ended": {"contact_id": "K-1", "agent_id": "A-1", "talk_seconds": 240.5,
+                      "hold_seconds": 0, "acw_seconds": 30},
     "session.started": {"session_id": "S-1", "user_id": "U-1", "source": "paid",
                         "device": "mobile"},
     "page.viewed": {"session_id": "S-1", "user_id": "U-1", "url": "/pricing"},
