@@ -256,6 +256,38 @@ def test_customer_events_from_the_sdk_and_kcat_at_the_money_bounds_are_exact(
     assert total(samples, "cx_referred_signups", window="7d") == 2  # 1d may miss at midnight
 
 
+def test_contact_ends_from_the_sdk_and_kcat_at_the_bounds_are_exact(
+        cx_env: Env, start_worker: Callable[[Env], Worker]) -> None:
+    kcat = require("kcat", "kcat")
+    day = 86400.0  # the schema's bound for talk, hold and acw each
+    parts = {"binary": (day, day, day), "structured": (0.5, 0.0, 1e-3), "over": (day + 1, 0, 0)}
+    records: list[Record] = []
+    for mode, (talk, hold, acw) in parts.items():
+        convert = to_structured if mode == "structured" else to_binary
+        message = convert(CloudEvent(
+            {"type": "contact.ended", "source": "acd", "id": f"end-{mode}",
+             "time": rfc3339(NOW - 60), "datacontenttype": "application/json",
+             "partitionkey": f"K-{mode}"},
+            {"contact_id": f"K-{mode}", "agent_id": "A", "talk_seconds": talk,
+             "hold_seconds": hold, "acw_seconds": acw}))
+        key = message.key.encode() if isinstance(message.key, str) else message.key
+        records.append(("cx.contacts", key, message.value, list(message.headers.items())))
+    env = Env({**cx_env.vars, "CXPULSE_CLOCK": "live"})
+    produce(env, records)  # the ends first: they wait for their queued
+    lines = b"".join(f"K-{mode}\t".encode() + orjson.dumps(ev(
+        f"q-{mode}", "contact.queued", NOW - 600, contact_id=f"K-{mode}", customer_id="C",
+        channel="phone")) + b"\n" for mode in parts)
+    subprocess.run([kcat, "-P", "-b", env.bootstrap, "-t", env.prefix + "cx.contacts",
+                    "-K", "\t"], input=lines, check=True, timeout=60)
+    worker = start_worker(env)
+    samples = worker.wait_for(lambda m: counted(m) + total(m, "cx_events_rejected_total") >= 6,
+                              timeout=180)
+    assert total(samples, "cx_events_rejected_total", reason="out_of_range") == 1
+    assert total(samples, "cx_contact_handle_seconds_count", window="1h") == 2
+    assert abs(total(samples, "cx_contact_handle_seconds_sum", window="1h")
+               - (3 * day + 0.501)) < 1e-6  # float seconds, summed as floats
+
+
 # ------------------------------------------------------------------ dead letters
 
 
