@@ -195,7 +195,7 @@ TOML_KEYS: dict[str, frozenset[str]] = {
     "dedupe": frozenset({"horizon"}),
     "tickets": frozenset({"retention", "max_open_age"}),
     "history": frozenset({"retention"}),
-    "contacts": frozenset({"short_abandon", "service_level_target"}),
+    "contacts": frozenset({"short_abandon", "service_level_target", "staffing_service_level"}),
     "entities": frozenset({"max_events", "max_bytes"}),
     "customers": frozenset({"gross_margin"}),
 }
@@ -280,6 +280,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                         d.contacts.short_abandon),
         service_level=_duration_setting(doc, "contacts", "service_level_target",
                                         d.contacts.service_level),
+        staffing_goal=_ratio_setting(doc, "contacts", "staffing_service_level",
+                                     d.contacts.staffing_goal),
     )
     return Settings(
         kafka_bootstrap=_read(env, "CXPULSE_KAFKA_BOOTSTRAP", _bootstrap, d.kafka_bootstrap),

@@ -11,6 +11,7 @@ from cxpulse.collectors.common import FamilyCollector, Windows, add_ratio, gauge
 from cxpulse.core import contacts as c
 from cxpulse.core.contacts import ContactArithmetic
 from cxpulse.core.dimensions import CHANNELS
+from cxpulse.core.erlang_c import required_agents
 from cxpulse.core.facts import Totals
 from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.windows import WINDOWS
@@ -22,7 +23,8 @@ class ContactCollector(FamilyCollector[HistoryFamily]):
         "cx_contacts_in_queue", "cx_oldest_queued_contact_age_seconds",
         "cx_contact_wait_seconds", "cx_contact_abandonment_ratio",
         "cx_contact_service_level_ratio", "cx_contacts_answered",
-        "cx_contacts_answered_in_target", "cx_contacts_abandoned", "cx_contact_handle_seconds")
+        "cx_contacts_answered_in_target", "cx_contacts_abandoned", "cx_contact_handle_seconds",
+        "cx_staffing_required_agents")
 
     @staticmethod
     def summary(s: Samples) -> list[SummaryRow]:
@@ -83,4 +85,27 @@ class ContactCollector(FamilyCollector[HistoryFamily]):
                              "the average speed of answer", waits)
         yield summary_family("cx_contact_handle_seconds", "talk + hold + acw of contact.ended, "
                              "in its bucket; _sum / _count is the average handle time", handles)
+        if team is not None:
+            yield self._staffing(team["1h"], arithmetic.targets)
+
+    @staticmethod
+    def _staffing(hour: dict[tuple[str, ...], Totals], targets: c.ContactTargets) -> Metric:
+        """Erlang C over the team's last hour (only the team-samples owner knows it)."""
+        required = gauge("cx_staffing_required_agents", "Erlang C: fewest agents for the "
+                         "service-level goal at the last hour's traffic and mean handle time "
+                         "(assumes Poisson arrivals and no abandons)", ["channel"])
+        for channel in CHANNELS:
+            t = hour.get((channel,))
+            if t is None:
+                continue
+            handle = t.sketches[c.HANDLE - c.ContactArithmetic.n_sums]
+            arrivals = t.sketches[c.ARRIVAL - c.ContactArithmetic.n_sums].count
+            if handle.count <= 0:
+                continue  # SPEC: absent without handle-time samples
+            mean_handle = handle.total_us / 1e6 / handle.count
+            agents = required_agents(arrivals / 3600 * mean_handle, mean_handle,
+                                     targets.service_level, targets.staffing_goal)
+            if agents is not None:
+                required.add_metric([channel], agents)
+        return required
 

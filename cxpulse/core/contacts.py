@@ -27,9 +27,11 @@ HANDLE_SECONDS = 3
 """The field of an ``ENDED`` entry after time, kind and id: talk + hold + acw."""
 OUTCOMES = (ANSWERED, ABANDONED)
 
-# Fact fields: sums, then the wait and handle-time sketches.
+# Fact fields: sums, then the wait and handle-time sketches, and the arrivals: a zero
+# sample per queued contact in its queued bucket, so that the team-samples owner counts
+# the team's arrivals for the staffing hint (a sketch's count is exact).
 N_ANSWERED, N_IN_TARGET, N_ABANDONED = 0, 1, 2
-WAIT, HANDLE = 3, 4
+WAIT, HANDLE, ARRIVAL = 3, 4, 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,8 @@ class ContactTargets:
     """Abandons after less than this many seconds count in no ratio."""
     service_level: float = 20.0
     """Answers with a wait at most this many seconds meet the service level."""
+    staffing_goal: float = 0.8
+    """The share answered within ``service_level`` the staffing hint plans for."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +64,7 @@ class ContactArithmetic:
     """Entries and facts of ``cx.contacts``; also tracks the queue for the gauges."""
 
     n_sums = 3
-    n_sketches = 2
+    n_sketches = 3
 
     def __init__(self, targets: ContactTargets) -> None:
         self.targets = targets
@@ -87,7 +91,8 @@ class ContactArithmetic:
         ended = _first(history, (ENDED,))
         handled: list[Fact] = [] if ended is None else [
             (bucket(ended[TIME]), labels, HANDLE, ended[HANDLE_SECONDS])]
-        return self._outcome_facts(queued, outcome, labels) + handled
+        arrived: Fact = (bucket(queued[TIME]), labels, ARRIVAL, 0.0)
+        return [arrived, *self._outcome_facts(queued, outcome, labels), *handled]
 
     def _outcome_facts(self, queued: list[Any], outcome: list[Any] | None,
                        labels: tuple[str, ...]) -> list[Fact]:

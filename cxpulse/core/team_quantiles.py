@@ -23,11 +23,13 @@ from cxpulse.core.windows import WINDOWS, window_buckets
 
 SUMMARIES: dict[str, tuple[str, ...]] = {
     "tickets": ("cx_first_response_seconds", "cx_resolution_seconds"),
-    "contacts": ("cx_contact_wait_seconds", "cx_contact_handle_seconds"),
+    # The arrivals ride along as samples (one per queued contact, value 0), so the owner
+    # knows the team's traffic for cx_staffing_required_agents.
+    "contacts": ("cx_contact_wait_seconds", "cx_contact_handle_seconds", "arrivals"),
     "sessions": ("cx_session_duration_seconds",),
     "customers": ("cx_complaint_resolution_seconds",),
 }
-"""Per family, its summaries in the order of its sketch fields."""
+"""Per family, its sketch fields' names in order (summaries, and the contacts' arrivals)."""
 DAY_BINNED = frozenset({"customers"})
 """Families whose sample buckets are local day numbers (windows of whole days)."""
 

@@ -155,6 +155,12 @@ def service_desk() -> dict[str, Any]:
                 "p90 {{channel}}")], unit="s", w=12,
               description="talk + hold + after-contact work of the contacts ended in the "
                           "window (contact.ended), by the channel they were queued on"),
+        panel("Agents needed (Erlang C, last hour)",
+              [(f"sum by (channel) (team:cx_staffing_required_agents:max{{{C}}})",
+                "{{channel}}")], unit="short", kind="bargauge", w=12,
+              description="Fewest agents answering 80 % within 20 s at the last hour's "
+                          "arrivals and mean handle time; assumes Poisson arrivals, "
+                          "exponential handle times and no abandons (a hint)"),
         panel("Service level (target 20 s)",
               [(f"team:cx_contact_service_level_ratio{{{W},{C}}}", "{{channel}}")],
               unit="percentunit", w=12, thresholds=[("red", None), ("green", 0.8)],
