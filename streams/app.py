@@ -34,6 +34,11 @@ def create_app(settings: Settings) -> faust.App:
         # A killed worker's group membership lapses after this, so its restart is quick.
         broker_session_timeout=10.0,
         broker_heartbeat_interval=2.0,
+        # A topic that appears after the group formed (our own internal ones, created at
+        # start-up while the consumer subscribes, on a loaded machine) is assigned at the
+        # next metadata refresh: within 30 s rather than Faust's 5 min. Until then no
+        # worker owns the team samples, so no quantile is exported.
+        consumer_metadata_max_age_ms=30_000,
     )
 
 
