@@ -35,7 +35,10 @@ class ContactCollector(FamilyCollector[HistoryFamily]):
                  ratio_text(total(s, "cx_contacts_answered_in_target", **W24),
                             answered + abandoned, 100, " %")),
                 ("abandonment (24h)", ratio_text(abandoned, answered + abandoned, 100, " %")),
-                ("in queue now", count_text(total(s, "cx_contacts_in_queue")))]
+                ("in queue now", count_text(total(s, "cx_contacts_in_queue"))),
+                ("average handle time (24h)",
+                 ratio_text(total(s, "cx_contact_handle_seconds_sum", **W24),
+                            total(s, "cx_contact_handle_seconds_count", **W24), 1, " s"))]
 
     def series(self, windows: Windows, now: float) -> Iterator[Metric]:
         arithmetic = self.family.arithmetic

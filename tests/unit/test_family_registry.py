@@ -106,3 +106,14 @@ def test_the_simulator_makes_every_familys_event_types() -> None:
 def test_the_replay_summary_has_rows_for_every_family() -> None:
     groups = {group for group, _, _ in summary(fed().samples())}
     assert groups == {"events", *(line.name for line in FAMILIES)}
+
+
+def test_the_replay_summary_shows_the_average_handle_time() -> None:
+    samples = fed().samples()
+    rows = {(group, name): value for group, name, value in summary(samples)}
+    count = sum(v for (n, labels), v in samples.items()
+                if n == "cx_contact_handle_seconds_count" and ("window", "24h") in labels)
+    assert count > 0
+    mean = sum(v for (n, labels), v in samples.items()
+               if n == "cx_contact_handle_seconds_sum" and ("window", "24h") in labels) / count
+    assert rows[("contacts", "average handle time (24h)")] == f"{mean:.1f} s"
