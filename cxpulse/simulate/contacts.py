@@ -23,9 +23,11 @@ class ContactTraffic(Traffic):
     def life(self, queued: float) -> list[Timed]:
         rng = self.rng
         cid = f"Q-{self.seed}-{self.next_entity()}"
+        customer = f"C-{rng.randrange(50_000)}"
+        channel = pick(rng, CHANNEL_MIX)
         events = [self.event("contact.queued", queued, {
-            "contact_id": cid, "customer_id": f"C-{rng.randrange(50_000)}",
-            "channel": pick(rng, CHANNEL_MIX), "queue": "support"})]
+            "contact_id": cid, "customer_id": customer, "channel": channel,
+            "queue": "support"})]
         roll = rng.random()
         if roll < SHORT_ABANDON:
             events.append(self.event("contact.abandoned", queued + rng.uniform(0.5, 4.9),
@@ -38,7 +40,6 @@ class ContactTraffic(Traffic):
             agent = f"A-{rng.randrange(40)}"
             events.append(self.event("contact.answered", answered,
                                      {"contact_id": cid, "agent_id": agent}))
-            channel = events[0][1]["data"]["channel"]
             talk = round(lognormal(rng, TALK_MEDIAN.get(channel, 300.0)), 1)
             hold = round(lognormal(rng, 40.0), 1) if rng.random() < HOLD else 0.0
             acw = round(lognormal(rng, 30.0), 1)
