@@ -68,10 +68,10 @@ async def apply_batch(messages: list[Any], family: Family, ingest: TopicIngest,
         if rejection is not None:
             rejected.append((message, rejection.reason))
     family.end_batch()
-    flush_all(tables)
     # Taken before the first await: a rebuild (recovery, revoke) that runs meanwhile
     # clears the family's outbox, and these events will be committed all the same.
     samples, family.outbox = family.outbox, []
+    await flush_all(tables)
     for message, reason in rejected:
         await ingest.deadletters.send(message, reason)
     if samples:
@@ -96,7 +96,7 @@ async def read_skipped(gaps: GapReader, family: Family, ingest: TopicIngest,
             for table in ingest.tables:
                 table.partition = partition
             family.admission.save_offsets(partition)
-            flush_all(ingest.tables)
+            await flush_all(ingest.tables)
 
 
 def internal_error(family: Family, message: Any, exc: Exception) -> str:
@@ -127,7 +127,7 @@ async def rebuild(family: Family, ingest: TopicIngest,
         with collector_paused_then_frozen():
             for _ in family.rebuild_steps(owned):
                 await asyncio.sleep(0)
-    flush_all(ingest.tables)  # breach marks of breaches that fell due while no one ran
+    await flush_all(ingest.tables)  # breach marks of breaches that fell due while no one ran
 
 
 def forget_on_revoke(app: faust.App, family: Family,
@@ -145,9 +145,9 @@ def forget_on_revoke(app: faust.App, family: Family,
     app.on_partitions_revoked.connect(on_revoked, weak=False)  # type: ignore[arg-type]
 
 
-def flush_all(tables: list[DeferredChangelog]) -> None:
+async def flush_all(tables: list[DeferredChangelog]) -> None:
     for table in tables:
-        table.flush()
+        await table.flush()
 
 
 Family = TicketFamily | HistoryFamily
@@ -188,7 +188,7 @@ class HistoryAgent(Generic[F]):
     async def _tick(self) -> None:
         if self.settings.clock == "live":
             self.family.tick()
-            flush_all(self.ingest.tables)
+            await flush_all(self.ingest.tables)
 
     async def _rebuild(self) -> None:
         await rebuild(self.family, self.ingest)

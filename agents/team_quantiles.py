@@ -50,7 +50,7 @@ class TeamQuantileAgent:
             for value in values:
                 family, entity, samples = orjson.loads(value)
                 self.quantiles.receive(family, entity, samples)
-            self.table.flush()
+            await self.table.flush()
 
     async def _rebuild(self) -> None:
         self.quantiles.rebuild()

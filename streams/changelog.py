@@ -6,7 +6,7 @@ key is often written several times (a ticket's events, a session's page views):
 only its last value needs to reach the changelog. This is Kafka Streams' record
 cache: values change in the in-memory store at once, and each dirty key's final
 value (or tombstone) is sent when the batch ends. Faust acks the batch's events
-only after the agent's loop body has run, and flushes the producer before it
+only after the agent's loop body has run, and flushes the Kafka client before it
 commits their offsets, so a crash can lose a batch's writes only together with
 the right to skip its events: they are read and applied again.
 """
@@ -73,15 +73,22 @@ class DeferredChangelog(MutableMapping[str, Any]):
         """Keys written since the last flush."""
         return len(self._dirty)
 
-    def flush(self) -> int:
-        """Queue each dirty key's current value (or a tombstone) on the changelog."""
-        sent = len(self._dirty)
-        send = self.table.send_changelog
-        for key, partition in self._dirty.items():
+    async def flush(self) -> int:
+        """Hand each dirty key's current value (or a tombstone) to the Kafka client.
+
+        Awaited, not queued with Faust's ``send_soon``: Faust flushes its send-soon
+        buffer before a commit but stops waiting once one record takes over 0.1 s to
+        leave it (a full batch waiting for the broker, a busy loop), so a commit could
+        cover writes that exist only in this process and a crash would lose them for
+        good. Records handed to the client are in the flush that precedes every commit.
+        """
+        dirty, self._dirty = self._dirty, {}  # writes made while sending: the next flush
+        table = self.table
+        send = table.changelog_topic.send
+        for key, partition in dirty.items():
             value = self.store.get(key)
-            if value is None:
-                send(partition, key, None, value_serializer="raw")
-            else:
-                send(partition, key, value)
-        self._dirty.clear()
-        return sent
+            await send(key=key, value=value, partition=partition,
+                       key_serializer=table.key_serializer,
+                       value_serializer="raw" if value is None else table.value_serializer,
+                       callback=table._on_changelog_sent)
+        return len(dirty)

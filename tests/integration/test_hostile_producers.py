@@ -280,8 +280,10 @@ def test_contact_ends_from_the_sdk_and_kcat_at_the_bounds_are_exact(
     subprocess.run([kcat, "-P", "-b", env.bootstrap, "-t", env.prefix + "cx.contacts",
                     "-K", "\t"], input=lines, check=True, timeout=60)
     worker = start_worker(env)
-    samples = worker.wait_for(lambda m: counted(m) + total(m, "cx_events_rejected_total") >= 6,
-                              timeout=180)
+    # The handle times reach the export through the team-samples topic, after the counts.
+    samples = worker.wait_for(
+        lambda m: counted(m) + total(m, "cx_events_rejected_total") >= 6
+        and total(m, "cx_contact_handle_seconds_count", window="1h") >= 2, timeout=180)
     assert total(samples, "cx_events_rejected_total", reason="out_of_range") == 1
     assert total(samples, "cx_contact_handle_seconds_count", window="1h") == 2
     assert abs(total(samples, "cx_contact_handle_seconds_sum", window="1h")

@@ -127,3 +127,28 @@ async def test_a_rebuild_while_a_batch_awaits_does_not_lose_its_team_samples() -
                   "tickets")
     assert list(team.received) == ["T1"]
     assert [sample[-1] for sample in team.received["T1"]] == [61.0]  # first response
+
+
+class RebuildingTopic:
+    """A recovery (or a revoke) that runs while the batch hands its changelog over."""
+
+    def __init__(self, family: list[TicketFamily]) -> None:
+        self.family = family
+
+    async def send(self, **_: Any) -> None:
+        self.family[0].rebuild({0})
+
+
+async def test_a_rebuild_while_the_changelog_is_sent_does_not_lose_team_samples() -> None:
+    plain = Pipeline()
+    table = RecordingTable()
+    rebuilt: list[TicketFamily] = []
+    table.changelog_topic = RebuildingTopic(rebuilt)  # type: ignore[assignment]
+    histories = DeferredChangelog(table)
+    family = TicketFamily(plain.admission, histories, plain.family.index.targets, 7 * 86400.0)
+    rebuilt.append(family)
+    batch = [Message(opened(1), 0, 0, key=b"T1"), Message(responded(2, 1), 0, 1, key=b"T1")]
+    team = RecordingTeam()
+    await process(Stream([batch]), family, Ingest([histories]), team,  # type: ignore[arg-type]
+                  "tickets")
+    assert [sample[-1] for sample in team.received["T1"]] == [61.0]

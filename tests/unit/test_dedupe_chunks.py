@@ -26,14 +26,14 @@ def admission(seen: Any) -> Admission:
                      dedupe_horizon=HORIZON)
 
 
-def test_a_batch_of_ids_is_a_few_chunk_records_not_one_per_event() -> None:
+async def test_a_batch_of_ids_is_a_few_chunk_records_not_one_per_event() -> None:
     table = RecordingTable()
     seen = DeferredChangelog(table)
     gate = admission(seen)
     for n in range(1200):  # one batch, 2 partitions, a second apart
         seen.partition = n % 2
         assert isinstance(gate.admit(survey(f"e{n}", T0 + n), n % 2), Event)
-    sent = seen.flush()
+    sent = await seen.flush()
     per_partition = -(-600 // CHUNK_IDS)
     assert sent == 2 * per_partition == len(table.sent)
     assert sum(len(value) for _, _, value, _ in table.sent) == 1200
