@@ -68,6 +68,8 @@ class Settings:
     below Kafka's 1 MB message limit)."""
     replication_factor: int = 1
     """Replicas of the tables' changelog topics (3 in production)."""
+    agent_offline_after: float = 12 * 3600.0
+    """``agents.offline_after``: an agent silent this long counts as offline."""
     gross_margin: float = 1.0
     """``customers.gross_margin``: the share of revenue the lifetime value counts."""
     kafka_security: KafkaSecurity = field(default_factory=KafkaSecurity)
@@ -198,6 +200,7 @@ TOML_KEYS: dict[str, frozenset[str]] = {
     "contacts": frozenset({"short_abandon", "service_level_target", "staffing_service_level"}),
     "entities": frozenset({"max_events", "max_bytes"}),
     "customers": frozenset({"gross_margin"}),
+    "agents": frozenset({"offline_after"}),
 }
 """Every table of the TOML file and the keys it may hold."""
 
@@ -271,6 +274,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if max_open_age < retention:
         raise ConfigError("bad setting tickets.max_open_age in CXPULSE_CONFIG: "
                           "must be at least tickets.retention")
+    offline_after = _duration_setting(doc, "agents", "offline_after", d.agent_offline_after)
+    if not 60 <= offline_after <= 7 * 86400:
+        raise ConfigError("bad setting agents.offline_after in CXPULSE_CONFIG: "
+                          "must be between 1m and 7d")
     try:
         kafka_security, metrics_security = load_kafka_security(env), load_metrics_security(env)
     except SecurityError as exc:
@@ -310,4 +317,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         kafka_security=kafka_security,
         metrics_security=metrics_security,
         gross_margin=_ratio_setting(doc, "customers", "gross_margin", d.gross_margin),
+        agent_offline_after=offline_after,
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 from prometheus_client.registry import Collector
 
+from cxpulse.agents.agents import AgentStateAgent
 from cxpulse.agents.contacts import ContactAgent
 from cxpulse.agents.conversions import ConversionAgent
 from cxpulse.agents.costs import CostAgent
@@ -26,6 +27,7 @@ from cxpulse.agents.history import Family, HistoryAgent
 from cxpulse.agents.sessions import SessionAgent
 from cxpulse.agents.surveys import SurveyAgent
 from cxpulse.agents.tickets import TicketAgent
+from cxpulse.collectors.agents import AgentCollector
 from cxpulse.collectors.common import FamilySeries
 from cxpulse.collectors.contacts import ContactCollector
 from cxpulse.collectors.conversions import ConversionCollector
@@ -37,6 +39,7 @@ from cxpulse.collectors.surveys import SurveyCollector
 from cxpulse.collectors.tickets import TicketCollector
 from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.schemas.contract import CONTRACTS, TOPIC_TYPES
+from cxpulse.simulate.agents import AgentTraffic
 from cxpulse.simulate.base import Traffic
 from cxpulse.simulate.contacts import ContactTraffic
 from cxpulse.simulate.costs import CostTraffic
@@ -89,6 +92,7 @@ FAMILIES: tuple[FamilyLine, ...] = (
     FamilyLine(CostAgent, CostCollector, CostTraffic, 2.5, ()),
     FamilyLine(CustomerAgent, CustomerCollector, CustomerTraffic, 0.2,
                ("customers", "churn_30d", "complaints_open")),
+    FamilyLine(AgentStateAgent, AgentCollector, AgentTraffic, 0.02, ("agents", "occupancy")),
 )
 
 

@@ -101,6 +101,19 @@ const TILES = [
     help: "cx_complaints_open: complaints opened and not closed, now",
     value: s => has(s, "cx_complaints_open") ? sum(s, "cx_complaints_open") : null,
     detail: s => `opened (30d) ${sum(s, "cx_complaints_opened", D30)}` },
+  { id: "agents", title: "Agents logged in", unit: "count",
+    help: "cx_agents: agents whose latest state is available, busy or acw, now (an agent " +
+      "silent for 12 h counts as offline)",
+    value: s => has(s, "cx_agents") ? ["available", "busy", "acw"].reduce(
+      (n, state) => n + sum(s, "cx_agents", { state }), 0) : null,
+    detail: s => ["available", "busy", "acw", "away"].map(state =>
+      `${state} ${sum(s, "cx_agents", { state })}`).join(" · ") },
+  { id: "occupancy", title: "Occupancy (1h)", unit: "percent", bad: 0.9,
+    help: "cx_agent_occupancy_ratio: seconds busy or in acw / seconds available, busy or " +
+      "in acw in the last hour, time-weighted",
+    value: s => ratio(sum(s, "cx_agent_busy_seconds", W1), sum(s, "cx_agent_staffed_seconds", W1)),
+    detail: s => { const o = ratio(sum(s, "cx_agent_busy_seconds", W24), sum(s, "cx_agent_staffed_seconds", W24));
+      return `24h ${o === null ? "—" : format(o, "percent")}`; } },
 ];
 
 function money(value) { return value.toLocaleString("en", { maximumFractionDigits: 0 }); }

@@ -170,6 +170,15 @@ def service_desk() -> dict[str, Any]:
               [(f"team:cx_contact_abandonment_ratio{{{W},{C}}}", "{{channel}}")],
               unit="percentunit", w=12, thresholds=[("green", None), ("red", 0.2)],
               description="Abandoned / (answered + abandoned), short abandons excluded"),
+        row("Agents"),
+        panel("Agents by state now", [("team:cx_agents:sum", "{{state}}")], unit="short",
+              kind="bargauge", w=12,
+              description="Each agent's latest state at or before now (agent.state_changed); "
+                          "an agent silent for 12 h counts as offline"),
+        panel("Occupancy", [(f"team:cx_agent_occupancy_ratio{{{W}}}", "{{window}}")],
+              unit="percentunit", w=12, thresholds=[("green", None), ("red", 0.9)],
+              description="Seconds busy or in acw / seconds available, busy or in acw in "
+                          "the window, time-weighted; an open state runs to now"),
         row("Pipeline"),
         panel("Events accepted / s", [("team:cx_events:rate5m", "{{topic}}")], unit="ops"),
         panel("Events rejected / s", [("sum by (topic) (rate(cx_events_rejected_total[5m]))",

@@ -174,7 +174,9 @@ def test_two_workers_sum_to_the_single_worker_values(
             ("cx_contact_service_level_ratio", "cx_contacts_answered_in_target",
              ("cx_contacts_answered", "cx_contacts_abandoned")),
             ("cx_contact_abandonment_ratio", "cx_contacts_abandoned",
-             ("cx_contacts_answered", "cx_contacts_abandoned"))):
+             ("cx_contacts_answered", "cx_contacts_abandoned")),
+            ("cx_agent_occupancy_ratio", "cx_agent_busy_seconds",
+             ("cx_agent_staffed_seconds",))):
         checked = 0
         for key, want in expected.items():
             if key[0] == ratio:

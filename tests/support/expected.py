@@ -17,7 +17,7 @@ FAMILY_PREFIXES = (
     "cx_session_duration", "cx_bounce", "cx_conversion", "cx_nps", "cx_survey", "cx_csat",
     "cx_ces", "cx_cost", "cx_ads", "cx_ad_clicks", "cx_service_cost",
     "cx_customer", "cx_mrr", "cx_signups", "cx_referr", "cx_viral", "cx_complaint",
-    "cx_staffing",
+    "cx_staffing", "cx_agent",
 )
 """Name prefixes of every non-ticket family series (contacts, sessions, …, costs)."""
 
@@ -36,6 +36,8 @@ def expected_metrics(s: MixedScenario, timezone: str = "UTC") -> dict[SampleKey,
     contacts = [e for e in events if s.topic_of(e) == "cx.contacts"]
     expected.update(only(expected_workforce_metrics(contacts, nows["cx.contacts"]),
                          ("cx_contact_handle_seconds", "cx_staffing")))  # built so far
+    agents = [e for e in events if s.topic_of(e) == "cx.agents"]
+    expected.update(only(expected_workforce_metrics(agents, nows["cx.agents"]), ("cx_agent",)))
     customers = [e for e in events if s.topic_of(e) == "cx.customers"]
     expected.update(expected_customer_metrics(customers, nows["cx.customers"], timezone))
     return expected

@@ -16,6 +16,8 @@ from prometheus_client import generate_latest
 from cxpulse.collectors.ingest import IngestCollector
 from cxpulse.config import Settings
 from cxpulse.core.admission import Admission, IngestStats
+from cxpulse.core.agent_family import AgentFamily
+from cxpulse.core.agents import AgentArithmetic
 from cxpulse.core.contacts import ContactArithmetic
 from cxpulse.core.conversions import ConversionArithmetic
 from cxpulse.core.costs import CostArithmetic
@@ -57,10 +59,14 @@ class MixedPipeline:
         self.costs = self._family("cx.costs", CostArithmetic())
         self.customers = CustomerFamily(self.admissions["cx.customers"], self.table("customers"),
                                         ZoneInfo(settings.timezone), settings.gross_margin)
+        self.agents = AgentFamily(self.admissions["cx.agents"], self.table("cx.agents"),
+                                  AgentArithmetic(settings.agent_offline_after),
+                                  settings.history_retention)
         self.families: dict[str, TicketFamily | HistoryFamily] = {
             "cx.tickets": self.tickets, "cx.sessions": self.sessions,
             "cx.contacts": self.contacts, "cx.conversions": self.conversions,
-            "cx.surveys": self.surveys, "cx.costs": self.costs, "cx.customers": self.customers}
+            "cx.surveys": self.surveys, "cx.costs": self.costs, "cx.customers": self.customers,
+            "cx.agents": self.agents}
         self.team = TeamQuantiles(self.table("team-samples"))
         self.registry = build_registry([
             IngestCollector(self.stats, list(self.admissions.values())),

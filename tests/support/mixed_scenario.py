@@ -102,6 +102,21 @@ def edge_cases(end: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
            channel="social"),
         ev("e-w3", "conversion", end - 3560, user_id="W", source="referral", value=7),
         ev("e-w4", "conversion", end - 3560.5, user_id="W", source="referral", value=9),
+        # Agents. EA-1 handles a contact whose busy arrives last (appended below).
+        ev("e-a1a", "agent.state_changed", end - 2 * H, agent_id="EA-1", state="available"),
+        ev("e-a1w", "agent.state_changed", end - 2 * H + 900.5, agent_id="EA-1", state="acw"),
+        ev("e-a1v", "agent.state_changed", end - 2 * H + 1000, agent_id="EA-1",
+           state="available", channel="phone"),
+        # EA-2's first event is busy; it is still in acw at the end.
+        ev("e-a2b", "agent.state_changed", end - 30 * 60, agent_id="EA-2", state="busy"),
+        ev("e-a2w", "agent.state_changed", end - 20 * 60, agent_id="EA-2", state="acw"),
+        # EA-3 logs in and falls silent: offline 12 h later (1 h before the end).
+        ev("e-a3a", "agent.state_changed", end - 13 * H, agent_id="EA-3", state="available"),
+        # EA-4 is busy across the 1h and 5m window edges, then away.
+        ev("e-a4b", "agent.state_changed", end - 70 * 60 - 30.5, agent_id="EA-4", state="busy"),
+        ev("e-a4v", "agent.state_changed", end - 3 * 60 - 10.25, agent_id="EA-4",
+           state="available"),
+        ev("e-a4w", "agent.state_changed", end - 100, agent_id="EA-4", state="away"),
     ]
     # An answer and page views published before what they belong to: held, then counted.
     appended = [
@@ -114,6 +129,7 @@ def edge_cases(end: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         ev("e-s2e", "session.ended", end - 1.1 * H + 90, session_id="ES-2", user_id="EU-2"),
         ev("e-s2s", "session.started", end - 1.1 * H, session_id="ES-2", user_id="EU-2",
            source="email"),
+        ev("e-a1b", "agent.state_changed", end - 2 * H + 600, agent_id="EA-1", state="busy"),
     ]
     return placed, appended
 
@@ -128,12 +144,15 @@ def late_events(end: float) -> list[dict[str, Any]]:
         ev("l-q", "survey.answered", t, survey="csat", score=5, customer_id="C",
            channel="chat"),
         ev("l-k", "cost.recorded", t, kind="service", source="direct", amount=99),
+        ev("l-a", "agent.state_changed", t, agent_id="LA", state="busy"),
     ]
 
 
 def bad_events(end: float) -> list[tuple[bytes, str, str]]:
     """(line, topic, reason kind) the worker must dead-letter."""
     return [
+        (orjson.dumps(ev("b-a", "agent.state_changed", end - H, agent_id="A",
+                         state="lunch")), "cx.agents", "invalid_field"),
         (orjson.dumps(ev("b-q", "survey.answered", end - H, survey="csat", score=6,
                          customer_id="C", channel="chat")), "cx.surveys", "out_of_range"),
         (orjson.dumps(ev("b-v", "conversion", end - H, user_id="U", source="paid",
@@ -178,6 +197,7 @@ def closing_events(end: float) -> list[dict[str, Any]]:
                amount=1, clicks=1),
             ev(f"z-u{p}", "customer.signed_up", end, customer_id=key_for(p, "ZCU"),
                source="direct"),
+            ev(f"z-a{p}", "agent.state_changed", end, agent_id=key_for(p, "ZA"), state="away"),
         ]
     return out
 

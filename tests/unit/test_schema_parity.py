@@ -71,6 +71,7 @@ GOOD: dict[str, dict[str, Any]] = {
     "referral.sent": {"referral_id": "R-1", "customer_id": "CU-1", "channel": "email"},
     "complaint.opened": {"complaint_id": "K-1", "customer_id": "CU-1", "channel": "phone"},
     "complaint.closed": {"complaint_id": "K-1", "customer_id": "CU-1", "upheld": True},
+    "agent.state_changed": {"agent_id": "A-1", "state": "acw", "channel": "phone"},
 }
 
 
@@ -122,6 +123,8 @@ def _bad_examples() -> list[tuple[str, dict[str, Any], str]]:
             **GOOD["complaint.closed"], "upheld": "yes"}), "invalid_field:data.upheld"),
         ("bot as string", envelope("ticket.responded", {**GOOD["ticket.responded"],
                                                         "by": "robot"}), "invalid_field:data.by"),
+        ("unknown agent state", envelope("agent.state_changed", {
+            **GOOD["agent.state_changed"], "state": "lunch"}), "invalid_field:data.state"),
         ("empty ticket id", envelope("ticket.reopened", {"ticket_id": ""}),
          "invalid_field:data.ticket_id"),
         ("no offset", envelope("ticket.reopened", {"ticket_id": "T"}, "2026-11-22T10:15:03"),
