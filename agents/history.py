@@ -76,6 +76,8 @@ async def apply_batch(messages: list[Any], family: Family, ingest: TopicIngest,
         await ingest.deadletters.send(message, reason)
     if samples:
         await team.send(name, samples)
+    for forward in ingest.forwarders:
+        await forward()
 
 
 async def read_skipped(gaps: GapReader, family: Family, ingest: TopicIngest,

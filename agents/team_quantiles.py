@@ -17,6 +17,7 @@ from cxpulse.config import Settings
 from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.streams.app import json_table_schema
 from cxpulse.streams.changelog import BATCH_MAX, BATCH_WITHIN, DeferredChangelog
+from cxpulse.streams.internal_offsets import InternalOffsets
 
 
 class TeamQuantileAgent:
@@ -29,6 +30,7 @@ class TeamQuantileAgent:
         table = app.Table("team-samples", partitions=1, schema=json_table_schema())
         self.table = DeferredChangelog(table)
         self.quantiles = TeamQuantiles(self.table, owned=self.owned)
+        self.offsets = InternalOffsets(app, settings, self.topic, "team-samples", 1, self._apply)
         app.agent(self.topic, name="team-quantiles")(self._process)
         table.on_recover(self._rebuild)
 
@@ -45,12 +47,21 @@ class TeamQuantileAgent:
         name = self.topic.get_topic_name()
         return any(tp.topic == name for tp in self.app.assignor.assigned_actives())
 
+    def _apply(self, _key: bytes, value: bytes, _partition: int) -> None:
+        family, entity, samples = orjson.loads(value)
+        self.quantiles.receive(family, entity, samples)
+
     async def _process(self, stream: Any) -> None:
-        async for values in stream.take(BATCH_MAX, BATCH_WITHIN):
-            for value in values:
-                family, entity, samples = orjson.loads(value)
-                self.quantiles.receive(family, entity, samples)
+        async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN):
+            for event in events:
+                message = event.message
+                self._apply(message.key, message.value, message.partition)
+                self.offsets.note(message.partition, message.offset)
+            if self.offsets.offsets.missing:
+                await self.offsets.repair({0} if self.owned() else set())
             await self.table.flush()
+            await self.offsets.table.flush()
 
     async def _rebuild(self) -> None:
         self.quantiles.rebuild()
+        self.offsets.load({0})

@@ -197,7 +197,8 @@ TOML_KEYS: dict[str, frozenset[str]] = {
     "dedupe": frozenset({"horizon"}),
     "tickets": frozenset({"retention", "max_open_age"}),
     "history": frozenset({"retention"}),
-    "contacts": frozenset({"short_abandon", "service_level_target", "staffing_service_level"}),
+    "contacts": frozenset({"short_abandon", "service_level_target", "staffing_service_level",
+                           "repeat_window"}),
     "entities": frozenset({"max_events", "max_bytes"}),
     "customers": frozenset({"gross_margin"}),
     "agents": frozenset({"offline_after"}),
@@ -289,7 +290,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                         d.contacts.service_level),
         staffing_goal=_ratio_setting(doc, "contacts", "staffing_service_level",
                                      d.contacts.staffing_goal),
+        repeat_window=_duration_setting(doc, "contacts", "repeat_window",
+                                        d.contacts.repeat_window),
     )
+    if not 3600 <= contacts.repeat_window <= 90 * 86400:
+        raise ConfigError("bad setting contacts.repeat_window in CXPULSE_CONFIG: "
+                          "must be between 1h and 90d")
     return Settings(
         kafka_bootstrap=_read(env, "CXPULSE_KAFKA_BOOTSTRAP", _bootstrap, d.kafka_bootstrap),
         metrics_host=_read(env, "CXPULSE_METRICS_HOST", _nonempty, d.metrics_host),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import faust
@@ -33,6 +34,8 @@ class TopicIngest:
         """Held while the topic's family is rebuilt from its tables."""
         self.tables: list[DeferredChangelog] = []
         """Every table the topic's agent writes, flushed after each batch."""
+        self.forwarders: list[Callable[[], Awaitable[None]]] = []
+        """Sends what the family derived for other agents, after each batch."""
         self.seen = self.table(f"{family}-dedupe")
         self.admission = Admission(name, stats, self.seen,
                                    replay_clock=settings.clock == "replay",

@@ -24,7 +24,7 @@ class ContactCollector(FamilyCollector[HistoryFamily]):
         "cx_contact_wait_seconds", "cx_contact_abandonment_ratio",
         "cx_contact_service_level_ratio", "cx_contacts_answered",
         "cx_contacts_answered_in_target", "cx_contacts_abandoned", "cx_contact_handle_seconds",
-        "cx_staffing_required_agents")
+        "cx_staffing_required_agents", "cx_contacts_repeat", "cx_contact_repeat_ratio")
 
     @staticmethod
     def summary(s: Samples) -> list[SummaryRow]:
@@ -38,7 +38,9 @@ class ContactCollector(FamilyCollector[HistoryFamily]):
                 ("in queue now", count_text(total(s, "cx_contacts_in_queue"))),
                 ("average handle time (24h)",
                  ratio_text(total(s, "cx_contact_handle_seconds_sum", **W24),
-                            total(s, "cx_contact_handle_seconds_count", **W24), 1, " s"))]
+                            total(s, "cx_contact_handle_seconds_count", **W24), 1, " s")),
+                ("repeat contacts (24h)",
+                 ratio_text(total(s, "cx_contacts_repeat", **W24), answered, 100, " %"))]
 
     def series(self, windows: Windows, now: float) -> Iterator[Metric]:
         arithmetic = self.family.arithmetic
@@ -84,12 +86,32 @@ class ContactCollector(FamilyCollector[HistoryFamily]):
                 handles.append((labelled, t.sketches[c.HANDLE - c.ContactArithmetic.n_sums],
                                 self.team_sketch(team, window, (channel,), 1)))
         yield from (answered, in_target, abandoned, abandonment, service)
+        if arithmetic.repeats is not None:
+            yield from self._repeats(arithmetic.repeats.windows(now), windows)
         yield summary_family("cx_contact_wait_seconds", "answered - queued; _sum / _count is "
                              "the average speed of answer", waits)
         yield summary_family("cx_contact_handle_seconds", "talk + hold + acw of contact.ended, "
                              "in its bucket; _sum / _count is the average handle time", handles)
         if team is not None:
             yield self._staffing(team["1h"], arithmetic.targets)
+
+    @staticmethod
+    def _repeats(repeats: Windows, contacts: Windows) -> Iterator[Metric]:
+        """Repeats of the customers this worker owns; the ratio's denominator is this
+        worker's answered contacts (the team ratio divides the sums over workers)."""
+        labels = ["window", "channel"]
+        count = gauge("cx_contacts_repeat", "Answered contacts in the window whose "
+                      "customer had another answered contact in the 7 days before", labels)
+        ratio = gauge("cx_contact_repeat_ratio", "repeat / answered contacts in the window",
+                      labels)
+        for window in WINDOWS:
+            for channel in CHANNELS:
+                totals = repeats[window].get((channel,))
+                n = totals.sums[0] if totals is not None else 0
+                count.add_metric([window, channel], n)
+                done = contacts[window].get((channel,))
+                add_ratio(ratio, [window, channel], n, done.sums[c.N_ANSWERED] if done else 0)
+        yield from (count, ratio)
 
     @staticmethod
     def _staffing(hour: dict[tuple[str, ...], Totals], targets: c.ContactTargets) -> Metric:

@@ -15,14 +15,16 @@ from typing import Any
 
 from cxpulse.core.dimensions import channel_label
 from cxpulse.core.facts import Fact
+from cxpulse.core.repeat_contacts import RepeatContacts, contact_hash
 from cxpulse.core.sorted_history import KIND, TIME
 from cxpulse.core.windows import bucket
 from cxpulse.schemas.events import Event
 
 QUEUED, ANSWERED, ABANDONED, ENDED = "q", "a", "x", "e"
 """Entry kinds; "a" < "x" so an answer wins a tie with an abandon."""
-CHANNEL = 3
-"""The field of a ``QUEUED`` entry after time, kind and id."""
+CHANNEL, CUSTOMER = 3, 4
+"""The fields of a ``QUEUED`` entry after time, kind and id (entries written before
+repeat contacts were built have no customer: they count in no repeat)."""
 HANDLE_SECONDS = 3
 """The field of an ``ENDED`` entry after time, kind and id: talk + hold + acw."""
 OUTCOMES = (ANSWERED, ABANDONED)
@@ -42,6 +44,8 @@ class ContactTargets:
     """Answers with a wait at most this many seconds meet the service level."""
     staffing_goal: float = 0.8
     """The share answered within ``service_level`` the staffing hint plans for."""
+    repeat_window: float = 7 * 86400.0
+    """An answered contact is a repeat when its customer had another this recently."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +73,20 @@ class ContactArithmetic:
     def __init__(self, targets: ContactTargets) -> None:
         self.targets = targets
         self.queue: dict[str, QueueEntry] = {}
+        self.answers: list[tuple[str, int, float | None, str]] = []
+        """(customer, contact hash, answer time or None, channel) to send to the
+        customer's owner (:mod:`repeat_contacts`), changed since the agent last sent."""
+        self._sent: dict[str, tuple[str, float | None, str]] = {}
+        """Per contact, the (customer, answer time, channel) last put in ``answers``."""
+        self.repeats: RepeatContacts | None = None
+        """The repeats of the customers this worker owns (the collector exports them)."""
 
     def entry(self, event: Event) -> tuple[str, list[Any]] | None:
         data = event.data
         if event.type == "contact.queued":
             return str(data["contact_id"]), [event.time, QUEUED, event.id,
-                                              channel_label(data["channel"])]
+                                              channel_label(data["channel"]),
+                                              str(data["customer_id"])]
         if event.type == "contact.ended":
             # One float, not three: the history keeps what the facts need.
             handle = (float(data["talk_seconds"]) + float(data["hold_seconds"])
@@ -113,12 +125,31 @@ class ContactArithmetic:
         queued, outcome = _split(history) if history is not None else (None, None)
         if queued is None:
             self.queue.pop(key, None)
+            self._sent.pop(key, None)  # expired: the customer's owner keeps its 7 days
         else:
             left = outcome[TIME] if outcome is not None else None
             self.queue[key] = QueueEntry(queued[CHANNEL], queued[TIME], left)
+            if len(queued) > CUSTOMER:
+                answered = left if outcome is not None and outcome[KIND] == ANSWERED else None
+                self._note_answer(key, (str(queued[CUSTOMER]), answered, queued[CHANNEL]))
+
+    def _note_answer(self, key: str, now: tuple[str, float | None, str]) -> None:
+        before = self._sent.get(key)
+        if before == now:
+            return
+        self._sent[key] = now
+        if before is None and now[1] is None:
+            return  # never answered: nothing to say
+        contact = contact_hash(key)
+        if before is not None and before[0] != now[0] and before[1] is not None:
+            self.answers.append((before[0], contact, None, before[2]))  # moved customer
+        self.answers.append((now[0], contact, now[1], now[2]))
 
     def clear(self) -> None:
+        """Before a rebuild: every answer is sent again after it (the owner replaces
+        them), so answers lost in a crash are sent; pending ones still go."""
         self.queue.clear()
+        self._sent.clear()
 
     def in_queue(self, now: float) -> tuple[Counter[str], dict[str, float]]:
         """Contacts in queue per channel, and the oldest one's age, at ``now``."""

@@ -14,16 +14,31 @@ TALK_MEDIAN = {"phone": 270.0, "chat": 420.0}
 """Seconds; a chat runs longer but the agent handles it alongside others."""
 HOLD = 0.3
 """The share of answered contacts put on hold."""
+CALL_AGAIN = 0.15
+"""The share of contacts from a customer who contacted the center lately."""
+RECENT = 500
+"""Customers remembered as "lately"."""
 
 
 class ContactTraffic(Traffic):
     family = "contact"
     source = "simulator/acd"
 
+    def __init__(self, seed: int, per_hour: float) -> None:
+        super().__init__(seed, per_hour)
+        self.recent: list[str] = []
+        """Customers of the latest contacts: some call again."""
+
     def life(self, queued: float) -> list[Timed]:
         rng = self.rng
         cid = f"Q-{self.seed}-{self.next_entity()}"
-        customer = f"C-{rng.randrange(50_000)}"
+        recent = self.recent
+        if recent and rng.random() < CALL_AGAIN:
+            customer = recent[rng.randrange(len(recent))]
+        else:
+            customer = f"C-{rng.randrange(50_000)}"
+            recent.append(customer)
+            del recent[:-RECENT]
         channel = pick(rng, CHANNEL_MIX)
         events = [self.event("contact.queued", queued, {
             "contact_id": cid, "customer_id": customer, "channel": channel,

@@ -170,6 +170,11 @@ def service_desk() -> dict[str, Any]:
               [(f"team:cx_contact_abandonment_ratio{{{W},{C}}}", "{{channel}}")],
               unit="percentunit", w=12, thresholds=[("green", None), ("red", 0.2)],
               description="Abandoned / (answered + abandoned), short abandons excluded"),
+        panel("Repeat contacts",
+              [(f"team:cx_contact_repeat_ratio{{{W},{C}}}", "{{channel}}")],
+              unit="percentunit", w=12,
+              description="Answered contacts whose customer had another answered contact "
+                          "in the 7 days before / answered contacts in the window"),
         row("Agents"),
         panel("Agents by state now", [("team:cx_agents:sum", "{{state}}")], unit="short",
               kind="bargauge", w=12,

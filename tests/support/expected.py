@@ -35,7 +35,8 @@ def expected_metrics(s: MixedScenario, timezone: str = "UTC") -> dict[SampleKey,
                                             ticket_resolutions=resolutions))
     contacts = [e for e in events if s.topic_of(e) == "cx.contacts"]
     expected.update(only(expected_workforce_metrics(contacts, nows["cx.contacts"]),
-                         ("cx_contact_handle_seconds", "cx_staffing")))  # built so far
+                         ("cx_contact_handle_seconds", "cx_staffing", "cx_contacts_repeat",
+                          "cx_contact_repeat_ratio")))
     agents = [e for e in events if s.topic_of(e) == "cx.agents"]
     expected.update(only(expected_workforce_metrics(agents, nows["cx.agents"]), ("cx_agent",)))
     customers = [e for e in events if s.topic_of(e) == "cx.customers"]

@@ -23,6 +23,7 @@ from cxpulse.core.conversions import ConversionArithmetic
 from cxpulse.core.costs import CostArithmetic
 from cxpulse.core.customer_family import CustomerFamily
 from cxpulse.core.history_family import Arithmetic, HistoryFamily
+from cxpulse.core.repeat_contacts import RepeatContacts, in_time_order
 from cxpulse.core.session_family import SessionFamily
 from cxpulse.core.surveys import SurveyArithmetic
 from cxpulse.core.team_quantiles import TeamQuantiles
@@ -53,7 +54,11 @@ class MixedPipeline:
         self.sessions = SessionFamily(self.admissions["cx.sessions"], self.table("sessions"),
                                       self.table("users"), ZoneInfo(settings.timezone),
                                       settings.history_retention)
-        self.contacts = self._family("cx.contacts", ContactArithmetic(settings.contacts))
+        self.contact_arithmetic = ContactArithmetic(settings.contacts)
+        self.contacts = self._family("cx.contacts", self.contact_arithmetic)
+        self.repeats = RepeatContacts(self.table("contact-answers"),
+                                      settings.contacts.repeat_window)
+        self.contact_arithmetic.repeats = self.repeats
         self.conversions = self._family("cx.conversions", ConversionArithmetic())
         self.surveys = self._family("cx.surveys", SurveyArithmetic())
         self.costs = self._family("cx.costs", CostArithmetic())
@@ -115,12 +120,20 @@ class MixedPipeline:
         for entity, samples in family.outbox:
             self.team.receive(topic.removeprefix("cx."), entity, samples)
         family.outbox.clear()
+        if topic == "cx.contacts":  # the answers, to their customer's partition
+            answers, self.contact_arithmetic.answers = self.contact_arithmetic.answers, []
+            for customer, contact, answered, channel in in_time_order(answers):
+                key = customer.encode()
+                partition = int(_PARTITIONER(key, self.partitions, self.partitions))
+                self.repeats.receive(customer, contact, answered, channel, partition)
 
     def rebuild(self) -> None:
         """What a restarted worker owning every partition does after recovery."""
         for family in self.families.values():
             family.rebuild(set(self.partitions))
         self.team.rebuild()
+        self.repeats.rebuild(set(self.partitions))
+        self._deliver("cx.contacts", self.contacts)  # the answers a rebuild sends again
 
     def samples(self) -> dict[SampleKey, float]:
         return parse(generate_latest(self.registry).decode())

@@ -57,6 +57,15 @@ class MixedScenario:
         return {topic: min(marks.values()) for topic, marks in best.items()}
 
 
+def answered_contact(contact: str, customer: str, answered: float,
+                     channel: str) -> list[dict[str, Any]]:
+    """A contact queued 15 s before ``answered`` (events ``e-<contact>q/a``)."""
+    return [ev(f"e-{contact}q", "contact.queued", answered - 15, contact_id=contact,
+               customer_id=customer, channel=channel),
+            ev(f"e-{contact}a", "contact.answered", answered, contact_id=contact,
+               agent_id="A")]
+
+
 def edge_cases(end: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(events placed by time, events appended at the end in this order)."""
     placed = [
@@ -102,6 +111,15 @@ def edge_cases(end: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
            channel="social"),
         ev("e-w3", "conversion", end - 3560, user_id="W", source="referral", value=7),
         ev("e-w4", "conversion", end - 3560.5, user_id="W", source="referral", value=9),
+        # Repeat contacts. RC calls three times (the third is answered before its
+        # queued arrives, below); RD twice at the same instant (neither is "before");
+        # RF's first answer is undone by an earlier abandon arriving later (below).
+        *answered_contact("RC-1", "RC", end - 2.5 * H, "phone"),
+        *answered_contact("RC-2", "RC", end - 2 * H, "chat"),
+        *answered_contact("RD-1", "RD", end - H, "phone"),
+        *answered_contact("RD-2", "RD", end - H, "phone"),
+        *answered_contact("RF-1", "RF", end - 50 * 60, "email"),
+        *answered_contact("RF-2", "RF", end - 20 * 60, "email"),
         # Agents. EA-1 handles a contact whose busy arrives last (appended below).
         ev("e-a1a", "agent.state_changed", end - 2 * H, agent_id="EA-1", state="available"),
         ev("e-a1w", "agent.state_changed", end - 2 * H + 900.5, agent_id="EA-1", state="acw"),
@@ -130,6 +148,10 @@ def edge_cases(end: float) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         ev("e-s2s", "session.started", end - 1.1 * H, session_id="ES-2", user_id="EU-2",
            source="email"),
         ev("e-a1b", "agent.state_changed", end - 2 * H + 600, agent_id="EA-1", state="busy"),
+        ev("e-rc3a", "contact.answered", end - 30 * 60, contact_id="RC-3", agent_id="A"),
+        ev("e-rc3q", "contact.queued", end - 30 * 60 - 12, contact_id="RC-3",
+           customer_id="RC", channel="phone"),
+        ev("e-rf1x", "contact.abandoned", end - 50 * 60 - 1, contact_id="RF-1"),
     ]
     return placed, appended
 

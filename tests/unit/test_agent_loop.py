@@ -50,6 +50,7 @@ class Ingest:
         self.deadletters = self
         self.gaps = GapReader(Settings(), "cx.tickets")  # never reads: no offset is skipped
         self.sent: list[tuple[int, str]] = []
+        self.forwarders: list[Any] = []
 
     async def send(self, message: Message, reason: str) -> None:
         self.sent.append((message.offset, reason))

@@ -22,7 +22,7 @@ def test_environment_and_toml(tmp_path: Path) -> None:
     toml = tmp_path / "cx.toml"
     toml.write_text('[sla.first_response]\nurgent = "5m"\nlow = 7200\n'
                     '[dedupe]\nhorizon = "2h"\n[tickets]\nretention = "30d"\n'
-                    '[contacts]\nstaffing_service_level = 0.9\n'
+                    '[contacts]\nstaffing_service_level = 0.9\nrepeat_window = "3d"\n'
                     '[agents]\noffline_after = "8h"\n')
     s = load_settings({"CXPULSE_CONFIG": str(toml), "CXPULSE_CLOCK": "replay",
                        "CXPULSE_TOPIC_PREFIX": "prod.", "CXPULSE_METRICS_PORT": "9200",
@@ -34,6 +34,7 @@ def test_environment_and_toml(tmp_path: Path) -> None:
     assert s.ticket_retention == 30 * 86400.0
     assert s.contacts.staffing_goal == 0.9
     assert s.agent_offline_after == 8 * 3600
+    assert s.contacts.repeat_window == 3 * 86400
     assert (s.clock, s.metrics_port, s.timezone) == ("replay", 9200, "Europe/Paris")
     assert s.topic("cx.tickets") == "prod.cx.tickets"
 
@@ -62,6 +63,7 @@ def test_bad_settings_name_themselves_in_one_line(env: dict[str, str], names: st
     ("not toml [", "CXPULSE_CONFIG"),
     ("[contacts]\nstaffing_service_level = 80\n", "contacts.staffing_service_level"),
     ('[agents]\noffline_after = "10s"\n', "agents.offline_after"),
+    ('[contacts]\nrepeat_window = "400d"\n', "contacts.repeat_window"),
     ('[agents]\noffline_after = "eventually"\n', "agents.offline_after"),
 ])
 def test_bad_toml_values(tmp_path: Path, toml: str, names: str) -> None:
