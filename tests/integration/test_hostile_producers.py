@@ -26,6 +26,7 @@ from cloudevents.v1.kafka import to_binary, to_structured
 
 from cxpulse.streams.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON, HEADER_TOPIC
 from tests.integration.conftest import Env, Worker, free_port
+from tests.reference.workforce_plain import expected_workforce_metrics
 from tests.support.prom import SampleKey
 from tests.support.scenario import ev, rfc3339
 from tests.support.tools import require
@@ -288,6 +289,46 @@ def test_contact_ends_from_the_sdk_and_kcat_at_the_bounds_are_exact(
     assert total(samples, "cx_contact_handle_seconds_count", window="1h") == 2
     assert abs(total(samples, "cx_contact_handle_seconds_sum", window="1h")
                - (3 * day + 0.501)) < 1e-6  # float seconds, summed as floats
+
+
+def test_agent_states_from_the_sdk_and_kcat_match_the_reference(
+        cx_env: Env, start_worker: Callable[[Env], Worker]) -> None:
+    """Binary CloudEvents from the official SDK, out of order, and kcat lines (a first
+    event ``busy``, an unknown state): states and occupancy equal the reference's."""
+    kcat = require("kcat", "kcat")
+    end = float(int(NOW)) - 60  # both agents' last event: the replay "now" wherever they are
+    sdk = [("s1", end - 3600, "available"), ("s3", end - 1500.25, "acw"),
+           ("s2", end - 1800, "busy"), ("s4", end, "available")]  # s2 after s3
+    records: list[Record] = []
+    events = []
+    for event_id, t, state in sdk:
+        data = {"agent_id": "SDK-1", "state": state, "channel": "phone"}
+        message = to_binary(CloudEvent(
+            {"type": "agent.state_changed", "source": "wfm", "id": event_id,
+             "time": rfc3339(t), "datacontenttype": "application/json",
+             "partitionkey": "SDK-1"}, data))
+        records.append(("cx.agents", b"SDK-1", message.value, list(message.headers.items())))
+        events.append(ev(event_id, "agent.state_changed", t, **data))
+    produce(cx_env, records)
+    lines = [ev("k1", "agent.state_changed", end - 7200.5, agent_id="KC-1", state="busy"),
+             ev("k2", "agent.state_changed", end - 90, agent_id="KC-1", state="away"),
+             ev("k3", "agent.state_changed", end - 30, agent_id="KC-1", state="lunch"),
+             ev("k4", "agent.state_changed", end, agent_id="KC-1", state="acw")]
+    subprocess.run([kcat, "-P", "-b", cx_env.bootstrap, "-t", cx_env.prefix + "cx.agents",
+                    "-K", "\t"], check=True, timeout=60,
+                   input=b"".join(b"KC-1\t" + orjson.dumps(e) + b"\n" for e in lines))
+    events += [e for e in lines if e["data"]["state"] != "lunch"]
+    worker = start_worker(cx_env)
+    samples = worker.wait_for(lambda m: counted(m) >= 8, timeout=180)
+    assert total(samples, "cx_events_rejected_total", reason="invalid_field") == 1
+    expected = expected_workforce_metrics(events, end)
+    for (name, labels), want in expected.items():
+        if name.startswith("cx_agent"):
+            assert abs(samples[(name, labels)] - want) < 1e-6, (name, labels)
+    assert total(samples, "cx_agents", state="available") == 1
+    assert total(samples, "cx_agents", state="acw") == 1
+    assert samples[("cx_agent_busy_seconds", (("window", "24h"),))] == pytest.approx(
+        299.75 + 1500.25 + 7110.5)  # SDK-1 busy, then acw to now; KC-1's first busy
 
 
 # ------------------------------------------------------------------ dead letters

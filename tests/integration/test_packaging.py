@@ -68,6 +68,6 @@ def test_the_wheel_lives_in_one_namespace_beside_another_agents(tmp_path: Path) 
         cwd=tmp_path)
     owner, modules, schemas, page = out.splitlines()
     assert owner == "another distribution"
-    assert modules == "['__init__.py', 'contacts.py', 'conversions.py']"
+    assert modules == "['__init__.py', 'agents.py', 'contacts.py']"
     assert int(schemas) == len(list((ROOT / "schemas" / "json").glob("*.json")))
     assert page == "True"
