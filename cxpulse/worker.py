@@ -55,8 +55,9 @@ def build_app(settings: Settings) -> faust.App:
 
     app.task(serve_metrics)
     app.task(probe.run)
+    repeats = agents["contacts"].repeats  # type: ignore[attr-defined]
     rewind_uncommitted(app, {*(settings.topic(t) for t in EVENT_TOPICS),
-                             team.topic.get_topic_name()})
+                             team.topic.get_topic_name(), repeats.topic.get_topic_name()})
     return app
 
 
