@@ -74,8 +74,8 @@ async def apply_batch(messages: list[Any], family: Family, ingest: TopicIngest,
     await flush_all(tables)
     for message, reason in rejected:
         await ingest.deadletters.send(message, reason)
-    if samples:
-        await team.send(name, samples)
+    team.enqueue(name, samples)
+    await team.drain()
     for forward in ingest.forwarders:
         await forward()
 
@@ -127,7 +127,8 @@ async def rebuild(family: Family, ingest: TopicIngest,
     async with ingest.rebuilding:  # a revoke and a recovery may ask at once: in turn
         owned = ingest.assigned_partitions() - (lost or set())
         with collector_paused_then_frozen():
-            for _ in family.rebuild_steps(owned):
+            # A revoke keeps the other partitions' entities as they were sent.
+            for _ in family.rebuild_steps(owned, resend=lost is None):
                 await asyncio.sleep(0)
     await flush_all(ingest.tables)  # breach marks of breaches that fell due while no one ran
 
@@ -191,6 +192,10 @@ class HistoryAgent(Generic[F]):
         if self.settings.clock == "live":
             self.family.tick()
             await flush_all(self.ingest.tables)
+        # What a rebuild put in the outbox is sent without waiting for traffic.
+        samples, self.family.outbox = self.family.outbox, []
+        self.team.enqueue(self.name, samples)
+        await self.team.drain()
 
     async def _rebuild(self) -> None:
         await rebuild(self.family, self.ingest)

@@ -8,6 +8,8 @@ keeps them in a changelog-backed table and exports the quantiles
 
 from __future__ import annotations
 
+import asyncio
+from collections import deque
 from typing import Any
 
 import faust
@@ -21,7 +23,8 @@ from cxpulse.streams.internal_offsets import InternalOffsets
 
 
 class TeamQuantileAgent:
-    """The topic, the owner's table and agent, and :meth:`send` for the families."""
+    """The topic, the owner's table and agent, and :meth:`enqueue` / :meth:`drain` for
+    the families."""
 
     def __init__(self, app: faust.App, settings: Settings) -> None:
         self.app = app
@@ -31,16 +34,26 @@ class TeamQuantileAgent:
         self.table = DeferredChangelog(table)
         self.quantiles = TeamQuantiles(self.table, owned=self.owned)
         self.offsets = InternalOffsets(app, settings, self.topic, "team-samples", 1, self._apply)
+        self._pending: deque[tuple[str, list[tuple[str, list[list[Any]]]]]] = deque()
+        self._sending = asyncio.Lock()
         app.agent(self.topic, name="team-quantiles")(self._process)
         table.on_recover(self._rebuild)
 
-    async def send(self, family: str, outbox: list[tuple[str, list[list[Any]]]]) -> None:
-        """Send and clear a family's outbox (entity -> its samples, replacing the old:
-        so only an entity's last samples of a batch are sent)."""
-        for entity, samples in dict(outbox).items():
-            await self.topic.send(key=f"{family}|{entity}".encode(),
-                                  value=orjson.dumps([family, entity, samples]))
-        outbox.clear()
+    def enqueue(self, family: str, outbox: list[tuple[str, list[list[Any]]]]) -> None:
+        """Queue a family's outbox (taken from the family without awaiting)."""
+        if outbox:
+            self._pending.append((family, outbox))
+
+    async def drain(self) -> None:
+        """Send the queued outboxes in the order they were queued (a batch's and the
+        timer's, one sender at a time: a later state of an entity never goes first).
+        Only an entity's last samples of an outbox are sent: each replaces the last."""
+        async with self._sending:
+            while self._pending:
+                family, outbox = self._pending.popleft()
+                for entity, samples in dict(outbox).items():
+                    await self.topic.send(key=f"{family}|{entity}".encode(),
+                                          value=orjson.dumps([family, entity, samples]))
 
     def owned(self) -> bool:
         """Whether this worker owns the partition, hence exports the quantiles."""

@@ -197,10 +197,14 @@ class HistoryFamily:
         for _ in self.rebuild_steps(partitions):
             pass
 
-    def rebuild_steps(self, partitions: set[int]) -> Iterator[None]:
+    def rebuild_steps(self, partitions: set[int], *, resend: bool = True) -> Iterator[None]:
         """:meth:`rebuild` in steps of :data:`REBUILD_STEP` entities, so the agent can
         let the event loop run between them (a 10^6-entity recovery must not stop the
-        probes, the scrapes or the group's heartbeats)."""
+        probes, the scrapes or the group's heartbeats).
+
+        ``resend``: put every entity's samples in the outbox again, for the team-quantile
+        owner (after a recovery: whatever a crash or a hand-over lost on the way, the
+        owner ends with what the histories say; it ignores an unchanged message)."""
         self.admission.rebuild(partitions)
         self.index.clear()
         self.arithmetic.clear()
@@ -211,7 +215,7 @@ class HistoryFamily:
         for n, (key, record) in enumerate(self.histories.items(), 1):
             if record["p"] in partitions:
                 history = record["h"]
-                self._refresh(key, history, send=False)
+                self._refresh(key, history, send=resend)
                 self._expiry.push(record["p"], history[-1][TIME] + self.retention, key)
             if n % REBUILD_STEP == 0:
                 yield

@@ -41,6 +41,6 @@ class SessionFamily(HistoryFamily):
         if mark is not None:
             self.active_users.expire(partition, mark)
 
-    def rebuild_steps(self, partitions: set[int]) -> Iterator[None]:
-        yield from super().rebuild_steps(partitions)
+    def rebuild_steps(self, partitions: set[int], *, resend: bool = True) -> Iterator[None]:
+        yield from super().rebuild_steps(partitions, resend=resend)
         yield from self.active_users.rebuild_steps(partitions, self.admission.now())

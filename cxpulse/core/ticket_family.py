@@ -209,8 +209,10 @@ class TicketFamily:
         for _ in self.rebuild_steps(partitions):
             pass
 
-    def rebuild_steps(self, partitions: set[int], step: int = 2000) -> Iterator[None]:
-        """:meth:`rebuild`, yielding every ``step`` tickets to the event loop."""
+    def rebuild_steps(self, partitions: set[int], step: int = 2000, *,
+                      resend: bool = True) -> Iterator[None]:
+        """:meth:`rebuild`, yielding every ``step`` tickets to the event loop;
+        ``resend``: every ticket's samples go to the team-quantile owner again."""
         self.admission.rebuild(partitions)
         self.index.clear()
         self._retention.clear()
@@ -223,6 +225,9 @@ class TicketFamily:
             if record["p"] in partitions:
                 view = view_of(record["h"])
                 self.index.update(ticket_id, view, counted=record.get("b", ()))
+                samples = self.index.samples_of(ticket_id) if resend else None
+                if samples:
+                    self.outbox.append((ticket_id, samples))
                 self._schedule_expiry(record["p"], ticket_id, record["h"], view)
                 self._persist_marks()
             if n % step == 0:

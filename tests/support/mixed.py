@@ -133,7 +133,8 @@ class MixedPipeline:
             family.rebuild(set(self.partitions))
         self.team.rebuild()
         self.repeats.rebuild(set(self.partitions))
-        self._deliver("cx.contacts", self.contacts)  # the answers a rebuild sends again
+        for topic, family in self.families.items():  # what a rebuild sends again
+            self._deliver(topic, family)
 
     def samples(self) -> dict[SampleKey, float]:
         return parse(generate_latest(self.registry).decode())

@@ -57,8 +57,11 @@ class Ingest:
 
 
 class Team:
-    async def send(self, family: str, outbox: list[Any]) -> None:
-        outbox.clear()
+    def enqueue(self, family: str, outbox: list[Any]) -> None:
+        """Nothing to send to."""
+
+    async def drain(self) -> None:
+        """Nothing queued."""
 
 
 def opened(n: int) -> bytes:
@@ -111,10 +114,15 @@ class RebuildingIngest(Ingest):
 class RecordingTeam:
     def __init__(self) -> None:
         self.received: dict[str, list[Any]] = {}
+        self.pending: list[list[Any]] = []
 
-    async def send(self, family: str, outbox: list[Any]) -> None:
-        self.received.update(outbox)
-        outbox.clear()
+    def enqueue(self, family: str, outbox: list[Any]) -> None:
+        self.pending.append(outbox)
+
+    async def drain(self) -> None:
+        for outbox in self.pending:
+            self.received.update(outbox)
+        self.pending.clear()
 
 
 async def test_a_rebuild_while_a_batch_awaits_does_not_lose_its_team_samples() -> None:

@@ -292,8 +292,9 @@ def test_a_message_read_again_sends_its_entitys_samples_again() -> None:
     first.handle(responded(1, "T-1", T0 + 60), 0, offset=1)
     assert first.outbox  # ... and lost with the process
     restarted = TicketFamily(gate(dict(seen)), histories, SlaTargets(), 7 * 86400.0)
-    restarted.rebuild({0})
-    assert restarted.outbox == []
+    restarted.rebuild({0})  # a recovery sends every entity's samples again ...
+    assert restarted.outbox == [("T-1", first.outbox[-1][1])]
+    restarted.outbox.clear()  # ... and should that be lost too, the re-read does
     restarted.handle(responded(1, "T-1", T0 + 60), 0, offset=1)  # read again
     assert [ticket for ticket, _ in restarted.outbox] == ["T-1"]
     assert restarted.outbox[-1][1] == first.outbox[-1][1]
@@ -309,6 +310,7 @@ def test_a_history_write_that_outlived_its_dedupe_record_sends_the_samples_again
     first.handle(responded(1, "T-1", T0 + 60), 0, offset=1)
     restarted = TicketFamily(gate(), histories, SlaTargets(), 7 * 86400.0)  # seen lost
     restarted.rebuild({0})
+    restarted.outbox.clear()  # what the recovery sent again (lost in turn)
     restarted.handle(responded(1, "T-1", T0 + 60), 0, offset=1)
     assert restarted.outbox == [("T-1", first.outbox[-1][1])]
 
@@ -332,5 +334,7 @@ def test_a_session_history_that_outlived_its_dedupe_record_sends_the_samples_aga
     assert first.outbox[-1][1]  # the session's 95.5 s
     restarted = family(histories)
     restarted.rebuild({0})
+    assert restarted.outbox == [("S-1", first.outbox[-1][1])]  # sent again on recovery
+    restarted.outbox.clear()
     restarted.handle(session(1, "session.ended", T0 + 95.5), 0, offset=1)
     assert restarted.outbox == [("S-1", first.outbox[-1][1])]
