@@ -76,8 +76,7 @@ class RepeatContactAgent:
             if now is not None:
                 for partition in touched:
                     self.table.partition = partition
-                    for _ in self.repeats.expire(partition, now):
-                        pass
+                    self.repeats.expire(partition, now)
             await self.table.flush()
             await self.offsets.table.flush()
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 from bisect import insort
-from collections.abc import Iterator, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 from cxpulse.core.expiry import ExpiryQueue
@@ -139,15 +139,17 @@ class RepeatContacts:
         dropped, settled, answers = _parse(record)
         return [*_settled_facts(settled), *self.facts(answers, dropped)]
 
-    def expire(self, partition: int, now: float) -> Iterator[str]:
+    def expire(self, partition: int, now: float) -> int:
         """Forget the customers of ``partition`` whose newest answer is too old to be
-        looked back on from now; yields each one (its deletion goes to ``partition``)."""
-        for customer in self._expiry.pop_due(partition, now):
+        looked back on from now (the caller sends the deletions to ``partition``)."""
+        forgotten = 0
+        for customer in list(self._expiry.pop_due(partition, now)):
             record = self.table.get(customer)
             if record is not None and record[-3] + self.keep < now:
                 self.index.apply(self._record_facts(record), -1)
                 del self.table[customer]
-                yield customer
+                forgotten += 1
+        return forgotten
 
     def rebuild(self, partitions: set[int]) -> None:
         """After recovery or a revoke: derive the buckets from the owned records."""

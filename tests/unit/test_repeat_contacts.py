@@ -7,7 +7,7 @@ import orjson
 import pytest
 
 from cxpulse.config import Settings
-from cxpulse.core.repeat_contacts import MAX_ANSWERS
+from cxpulse.core.repeat_contacts import LOOK_BACK_MARGIN, MAX_ANSWERS, RepeatContacts
 from tests.reference.workforce_plain import expected_workforce_metrics
 from tests.support.mixed import MixedPipeline
 from tests.support.mixed_scenario import closing_events
@@ -84,3 +84,18 @@ def test_a_customer_with_ten_thousand_contacts_keeps_a_bounded_record() -> None:
     assert len(record[2]) <= 3 * 26 * 60  # settled repeats: one per minute of 26 h at most
     day = ("cx_contacts_repeat", (("channel", "phone"), ("window", "24h")))
     assert got[day] == expected[day] > 950  # the day's answers, but its first, are repeats
+
+
+def test_a_customer_silent_for_the_window_and_a_day_is_forgotten() -> None:
+    table: dict[str, list] = {}
+    repeats = RepeatContacts(table, 7 * DAY)
+    repeats.receive("X", 1, END, "phone", 2)
+    repeats.receive("X", 2, END + 3600, "phone", 2)  # a repeat, in its bucket
+    repeats.receive("Y", 3, END + 2 * DAY, "chat", 2)
+    assert repeats.windows(END + 3600)["1h"][("phone",)].sums == [1]
+    keep = 7 * DAY + LOOK_BACK_MARGIN
+    assert repeats.expire(2, END + 3600 + keep) == 0  # exactly at the edge: still kept
+    assert repeats.expire(5, END + 3601 + keep) == 0  # another partition's queue
+    assert repeats.expire(2, END + 3601 + keep) == 1 and list(table) == ["Y"]
+    hour = repeats.windows(END + 3600)["1h"]
+    assert sum(t.sums[0] for t in hour.values()) == 0  # X's repeat went with it
