@@ -14,7 +14,7 @@ import orjson
 from cxpulse.config import Settings
 from cxpulse.core.contacts import ContactArithmetic
 from cxpulse.core.repeat_contacts import RepeatContacts, in_time_order
-from cxpulse.streams.app import json_table_schema
+from cxpulse.streams.app import assigned_partitions, json_table_schema
 from cxpulse.streams.changelog import BATCH_MAX, BATCH_WITHIN, DeferredChangelog
 from cxpulse.streams.internal_offsets import InternalOffsets
 
@@ -54,8 +54,7 @@ class RepeatContactAgent:
                                       value=orjson.dumps([contact, answered, channel]))
 
     def owned(self) -> set[int]:
-        name = self.topic.get_topic_name()
-        return {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == name}
+        return assigned_partitions(self.app, self.topic.get_topic_name())
 
     def _apply(self, key: bytes, value: bytes, partition: int) -> None:
         self.table.partition = partition
@@ -63,22 +62,25 @@ class RepeatContactAgent:
         self.repeats.receive(key.decode(), contact, answered, channel, partition)
 
     async def _process(self, stream: Any) -> None:
-        async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN):
-            touched = set()
-            for event in events:
-                message = event.message
-                self._apply(message.key, message.value, message.partition)
-                self.offsets.note(message.partition, message.offset)
-                touched.add(message.partition)
-            if self.offsets.offsets.missing:
-                await self.offsets.repair(self.owned())
-            now = self.now()
-            if now is not None:
-                for partition in touched:
-                    self.table.partition = partition
-                    self.repeats.expire(partition, now)
-            await self.table.flush()
-            await self.offsets.table.flush()
+        try:
+            async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN):
+                touched = set()
+                for event in events:
+                    message = event.message
+                    self._apply(message.key, message.value, message.partition)
+                    self.offsets.note(message.partition, message.offset)
+                    touched.add(message.partition)
+                if self.offsets.offsets.missing:
+                    await self.offsets.repair(self.owned())
+                now = self.now()
+                if now is not None:
+                    for partition in touched:
+                        self.table.partition = partition
+                        self.repeats.expire(partition, now)
+                await self.table.flush()
+                await self.offsets.table.flush()
+        finally:
+            await self.offsets.close()
 
     async def _rebuild(self) -> None:
         owned = self.owned()

@@ -17,7 +17,7 @@ import orjson
 
 from cxpulse.config import Settings
 from cxpulse.core.team_quantiles import TeamQuantiles
-from cxpulse.streams.app import json_table_schema
+from cxpulse.streams.app import assigned_partitions, json_table_schema
 from cxpulse.streams.changelog import BATCH_MAX, BATCH_WITHIN, DeferredChangelog
 from cxpulse.streams.internal_offsets import InternalOffsets
 
@@ -57,23 +57,25 @@ class TeamQuantileAgent:
 
     def owned(self) -> bool:
         """Whether this worker owns the partition, hence exports the quantiles."""
-        name = self.topic.get_topic_name()
-        return any(tp.topic == name for tp in self.app.assignor.assigned_actives())
+        return bool(assigned_partitions(self.app, self.topic.get_topic_name()))
 
     def _apply(self, _key: bytes, value: bytes, _partition: int) -> None:
         family, entity, samples = orjson.loads(value)
         self.quantiles.receive(family, entity, samples)
 
     async def _process(self, stream: Any) -> None:
-        async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN):
-            for event in events:
-                message = event.message
-                self._apply(message.key, message.value, message.partition)
-                self.offsets.note(message.partition, message.offset)
-            if self.offsets.offsets.missing:
-                await self.offsets.repair({0} if self.owned() else set())
-            await self.table.flush()
-            await self.offsets.table.flush()
+        try:
+            async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN):
+                for event in events:
+                    message = event.message
+                    self._apply(message.key, message.value, message.partition)
+                    self.offsets.note(message.partition, message.offset)
+                if self.offsets.offsets.missing:
+                    await self.offsets.repair({0} if self.owned() else set())
+                await self.table.flush()
+                await self.offsets.table.flush()
+        finally:
+            await self.offsets.close()
 
     async def _rebuild(self) -> None:
         self.quantiles.rebuild()

@@ -45,3 +45,8 @@ def create_app(settings: Settings) -> faust.App:
 def json_table_schema() -> faust.Schema:  # type: ignore[type-arg]
     """Table keys and values as JSON (orjson): lists and dicts, no model classes."""
     return faust.Schema(key_serializer="json", value_serializer="json")
+
+
+def assigned_partitions(app: faust.App, topic: str) -> set[int]:
+    """Partitions of ``topic`` (its full name) this worker owns now."""
+    return {tp.partition for tp in app.assignor.assigned_actives() if tp.topic == topic}

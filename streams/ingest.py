@@ -10,7 +10,7 @@ import faust
 
 from cxpulse.config import Settings
 from cxpulse.core.admission import Admission, IngestStats
-from cxpulse.streams.app import json_table_schema
+from cxpulse.streams.app import assigned_partitions, json_table_schema
 from cxpulse.streams.changelog import DeferredChangelog
 from cxpulse.streams.deadletter import DeadLetters
 from cxpulse.streams.gap_repair import GapReader
@@ -51,5 +51,4 @@ class TopicIngest:
 
     def assigned_partitions(self) -> set[int]:
         """Partitions of this topic this worker owns now."""
-        topic = self.topic.get_topic_name()
-        return {tp.partition for tp in self.app.assignor.assigned_actives() if tp.topic == topic}
+        return assigned_partitions(self.app, self.topic.get_topic_name())

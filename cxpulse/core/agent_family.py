@@ -10,6 +10,7 @@ the kept span), so one agent's record stays about two days of its state changes.
 from __future__ import annotations
 
 from bisect import bisect_left
+from typing import Any
 
 import orjson
 
@@ -26,20 +27,18 @@ class AgentFamily(HistoryFamily):
     arithmetic: AgentArithmetic
 
     def apply(self, event: Event, partition: int, now_before: float | None) -> None:
-        key, _ = self.arithmetic.entry(event)
-        self._trim(key, max(event.time, self._newest(key)) - KEEP_SECONDS)
+        key = str(event.data["agent_id"])
+        record = self.histories.get(key)
+        if record is not None and len(record["h"]) > 1:
+            newest = max(event.time, float(record["h"][-1][TIME]))
+            self._trim(key, record, newest - KEEP_SECONDS)
         super().apply(event, partition, now_before)
 
-    def _newest(self, key: str) -> float:
-        record = self.histories.get(key)
-        return float(record["h"][-1][TIME]) if record is not None and record["h"] else 0.0
-
-    def _trim(self, key: str, cut: float) -> None:
+    def _trim(self, key: str, record: dict[str, Any], cut: float) -> None:
         """Drop the entries whose state ended before ``cut`` (the next one began)."""
-        record = self.histories.get(key)
-        if record is None or len(record["h"]) < 2 or record["h"][1][TIME] >= cut:
-            return
         history = record["h"]
+        if history[1][TIME] >= cut:
+            return
         ended = bisect_left(history, cut, lo=1, key=lambda e: float(e[TIME])) - 1
         dropped = history[:ended]
         del history[:ended]
