@@ -29,7 +29,7 @@ import time
 from typing import Any
 
 from cxpulse.core.dimensions import CHANNELS, PRIORITIES
-from cxpulse.core.tickets import SlaTargets, TicketIndex, TicketView
+from cxpulse.core.tickets import DEFAULT_TARGETS, SlaTargets, TicketIndex, TicketView
 
 NOW = 1_795_300_000.0
 WEEK = 7 * 86400.0
@@ -51,8 +51,9 @@ def views(n: int, seed: int = 1) -> list[tuple[str, TicketView]]:
             resolved = opened + rng.random() * (NOW - opened)
             transitions = [(resolved, True), (resolved + rng.random() * (NOW - resolved), False)]
         last = max([opened, *responses, *(t for t, _ in transitions)])
-        view = TicketView(opened, rng.choice(CHANNELS), rng.choice(PRIORITIES), responses,
-                          transitions, last)
+        priority = rng.choice(PRIORITIES)
+        view = TicketView(opened, rng.choice(CHANNELS), priority, responses, transitions, last,
+                          *DEFAULT_TARGETS.deadlines(opened, priority))
         out.append((f"T-{i}", view))
     return out
 

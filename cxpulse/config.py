@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cxpulse.addresses import servers
+from cxpulse.core.business_hours import Schedule, ScheduleError, parse_schedule
 from cxpulse.core.contacts import ContactTargets
 from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.tickets import SlaTargets
@@ -169,6 +170,38 @@ def _targets(doc: Mapping[str, Any], kind: str, defaults: Mapping[str, float]) -
     return out
 
 
+def _priority_schedules(doc: Mapping[str, Any]) -> dict[str, Schedule | None]:
+    """``[sla.schedule]``: priority -> one of the ``[schedules.NAME]`` (each checked)."""
+    schedules: dict[str, Schedule] = {}
+    for name, table in doc.get("schedules", {}).items():
+        try:
+            schedules[name] = parse_schedule(name, table)
+        except ScheduleError as exc:
+            raise ConfigError(f"bad setting schedules.{name} in CXPULSE_CONFIG: "
+                              f"{str(exc).removeprefix(f'schedule {name!r}: ')}") from None
+    out: dict[str, Schedule | None] = {}
+    for priority, name in doc.get("sla", {}).get("schedule", {}).items():
+        if name not in schedules:
+            known = ", ".join(sorted(schedules)) or "none defined"
+            raise ConfigError(f"bad setting sla.schedule.{priority}={name!r} in CXPULSE_CONFIG: "
+                              f"no [schedules.{name}] table ({known})")
+        out[priority] = schedules[name]
+    return out
+
+
+PAUSABLE = ("pending", "on_hold")
+
+
+def _pause_statuses(doc: Mapping[str, Any], default: frozenset[str]) -> frozenset[str]:
+    value = doc.get("sla", {}).get("pause", {}).get("statuses")
+    if value is None:
+        return default
+    if not isinstance(value, list) or not all(v in PAUSABLE for v in value):
+        raise ConfigError(f"bad setting sla.pause.statuses={value!r} in CXPULSE_CONFIG: "
+                          f"expected a list of {', '.join(PAUSABLE)} (may be empty)")
+    return frozenset(value)
+
+
 def _duration_setting(doc: Mapping[str, Any], section: str, key: str, default: float) -> float:
     value = doc.get(section, {}).get(key)
     if value is None:
@@ -194,6 +227,9 @@ PRIORITY_KEYS = frozenset({"urgent", "high", "normal", "low"})
 TOML_KEYS: dict[str, frozenset[str]] = {
     "sla.first_response": PRIORITY_KEYS,
     "sla.resolution": PRIORITY_KEYS,
+    "sla.next_reply": PRIORITY_KEYS,
+    "sla.schedule": PRIORITY_KEYS,
+    "sla.pause": frozenset({"statuses"}),
     "dedupe": frozenset({"horizon"}),
     "tickets": frozenset({"retention", "max_open_age"}),
     "history": frozenset({"retention"}),
@@ -215,7 +251,12 @@ def check_known_keys(doc: Mapping[str, Any]) -> None:
     def walk(table: Mapping[str, Any], path: str) -> None:
         for key, value in table.items():
             name = f"{path}.{key}" if path else key
-            if name in TOML_KEYS:
+            if name == "schedules":  # any names; parse_schedule checks each one's keys
+                if not isinstance(value, dict) or not all(
+                        isinstance(v, dict) for v in value.values()):
+                    raise ConfigError("bad setting schedules in CXPULSE_CONFIG: expected "
+                                      "tables like [schedules.office]")
+            elif name in TOML_KEYS:
                 if not isinstance(value, dict):
                     raise ConfigError(f"bad setting {name} in CXPULSE_CONFIG: expected a table")
                 unknown = sorted(set(value) - TOML_KEYS[name])
@@ -226,7 +267,7 @@ def check_known_keys(doc: Mapping[str, Any]) -> None:
                 walk(value, name)
             else:
                 raise ConfigError(f"unknown setting {name} in CXPULSE_CONFIG: known tables are "
-                                  f"{', '.join(sorted(TOML_KEYS))}")
+                                  f"{', '.join(sorted([*TOML_KEYS, 'schedules.NAME']))}")
 
     walk(doc, "")
 
@@ -262,6 +303,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     sla = SlaTargets(
         first_response=_targets(doc, "first_response", d.sla.first_response),
         resolution=_targets(doc, "resolution", d.sla.resolution),
+        next_reply=_targets(doc, "next_reply", d.sla.next_reply),
+        schedules=_priority_schedules(doc),
+        pause_statuses=_pause_statuses(doc, d.sla.pause_statuses),
     )
     retention = _duration_setting(doc, "tickets", "retention", d.ticket_retention)
     if retention < 25 * 3600:

@@ -21,6 +21,29 @@ from cxpulse.worker import check_port_free
 
 DEMO_DIR = Path("var/demo")
 
+DEMO_SLA = """\
+# Written by `cxpulse demo` (CXPULSE_CONFIG unset): normal and low tickets count their
+# SLA targets in office hours, urgent and high in calendar time, so the boards show both.
+[sla.schedule]
+normal = "office"
+low = "office"
+
+[schedules.office]
+timezone = "{timezone}"
+mon = ["08:00-18:00"]
+tue = ["08:00-18:00"]
+wed = ["08:00-18:00"]
+thu = ["08:00-18:00"]
+fri = ["08:00-18:00"]
+holidays = ["{holiday}"]
+"""
+
+
+def demo_sla_config(timezone: str, year: int) -> str:
+    """The demo's SLA policy: Mon-Fri 08:00-18:00 in the configured zone, Christmas Day
+    closed."""
+    return DEMO_SLA.format(timezone=timezone, holiday=f"{year}-12-25")
+
 
 class DemoError(RuntimeError):
     """A part of the demo did not start; the message says which and where to look."""
@@ -103,6 +126,11 @@ def run_demo(settings: Settings, rate: float, backfill: float, port: int,
     fetch_jars()
     env = {**os.environ, "CXPULSE_KAFKA_BOOTSTRAP": f"127.0.0.1:{port}",
            "CXPULSE_DATA_DIR": str(DEMO_DIR / "worker")}
+    if not env.get("CXPULSE_CONFIG"):
+        policy = DEMO_DIR / "sla.toml"
+        policy.write_text(demo_sla_config(str(settings.timezone), time.gmtime().tm_year))
+        env["CXPULSE_CONFIG"] = str(policy)
+        print(f"SLA policy: {policy} (office hours for normal and low)", flush=True)
     started: list[subprocess.Popen[bytes] | subprocess.Popen[str]] = []
     try:
         print(f"starting the Kafka broker on 127.0.0.1:{port} "

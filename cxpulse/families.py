@@ -82,7 +82,7 @@ class FamilyLine:
 
 FAMILIES: tuple[FamilyLine, ...] = (
     FamilyLine(TicketAgent, TicketCollector, TicketTraffic, 1.0,
-               ("backlog", "opened", "first_response_p90", "sla_attainment")),
+               ("backlog", "opened", "first_response_p90", "sla_attainment", "at_risk")),
     FamilyLine(ContactAgent, ContactCollector, ContactTraffic, 1.5,
                ("in_queue", "service_level", "abandonment")),
     FamilyLine(SessionAgent, SessionCollector, WebTraffic, 4.0, ("dau",)),

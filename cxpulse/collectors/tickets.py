@@ -11,15 +11,13 @@ from cxpulse.collectors.common import FamilySeries, add_ratio, summary_family
 from cxpulse.core.dimensions import CHANNELS
 from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.core.ticket_family import TicketFamily
+from cxpulse.core.ticket_gauges import WITHIN
 from cxpulse.core.tickets import (
     ALL_LABELS,
+    MET_BREACHED,
     N_FCR,
-    N_FR_BREACHED,
-    N_FR_MET,
     N_OPENED,
     N_REOPENED,
-    N_RES_BREACHED,
-    N_RES_MET,
     N_RESOLVED,
     SLAS,
     BucketTotals,
@@ -37,7 +35,8 @@ class TicketCollector(FamilySeries):
         "cx_first_contact_resolution_ratio", "cx_reopen_ratio",
         "cx_first_contact_resolutions", "cx_tickets_reopened", "cx_sla_breaches_total",
         "cx_tickets_in_breach", "cx_sla_attainment_ratio", "cx_sla_met", "cx_sla_breached",
-        "cx_oldest_unanswered_ticket_age_seconds")
+        "cx_oldest_unanswered_ticket_age_seconds", "cx_next_reply_seconds",
+        "cx_tickets_paused", "cx_sla_at_risk_tickets", "cx_sla_next_breach_seconds")
 
     @staticmethod
     def summary(s: Samples) -> list[SummaryRow]:
@@ -49,7 +48,10 @@ class TicketCollector(FamilySeries):
                  ratio_text(total(s, "cx_first_response_seconds_sum", **W24),
                             total(s, "cx_first_response_seconds_count", **W24), 1 / 60, " min")),
                 ("SLA attainment (24h)", ratio_text(met, met + breached, 100, " %")),
-                ("in breach now", count_text(total(s, "cx_tickets_in_breach")))]
+                ("in breach now", count_text(total(s, "cx_tickets_in_breach"))),
+                ("targets at risk within 1h", count_text(total(s, "cx_sla_at_risk_tickets",
+                                                       within="1h"))),
+                ("paused now", count_text(total(s, "cx_tickets_paused")))]
 
     def __init__(self, family: TicketFamily, team: TeamQuantiles | None = None) -> None:
         self.index: TicketIndex = family.index
@@ -83,8 +85,7 @@ class TicketCollector(FamilySeries):
             labels = [window, channel, priority]
             opened.add_metric(labels, t.counts[N_OPENED])
             resolved.add_metric(labels, t.counts[N_RESOLVED])
-            for sla, met, breached in (("first_response", N_FR_MET, N_FR_BREACHED),
-                                       ("resolution", N_RES_MET, N_RES_BREACHED)):
+            for sla, (met, breached) in zip(SLAS, MET_BREACHED, strict=True):
                 sla_key = [window, sla, channel, priority]
                 met_family.add_metric(sla_key, t.counts[met])
                 breached_family.add_metric(sla_key, t.counts[breached])
@@ -99,6 +100,10 @@ class TicketCollector(FamilySeries):
         yield summary_family("cx_resolution_seconds", "Resolved - opened (original open)",
                              [({"window": w, "channel": c, "priority": p}, t.resolution,
                                self.team_sketch(team, w, (c, p), 1)) for w, c, p, t in rows()])
+        yield summary_family("cx_next_reply_seconds", "Earliest unanswered customer reply - "
+                             "the next counted response",
+                             [({"window": w, "channel": c, "priority": p}, t.next_reply,
+                               self.team_sketch(team, w, (c, p), 2)) for w, c, p, t in rows()])
 
         fcr = GaugeMetricFamily("cx_first_contact_resolution_ratio", "Resolutions with exactly "
                                 "one public agent response and no earlier reopen / resolutions",
@@ -132,13 +137,26 @@ class TicketCollector(FamilySeries):
                                       "deadline now", labels=["sla", "channel", "priority"])
         breaches = CounterMetricFamily("cx_sla_breaches", "SLA breaches, counted once at "
                                        "their deadline", labels=["sla", "channel", "priority"])
+        paused = GaugeMetricFamily("cx_tickets_paused", "Open tickets whose status is pending "
+                                   "or on_hold now", labels=["channel", "priority"])
+        at_risk = GaugeMetricFamily("cx_sla_at_risk_tickets", "Running targets (not paused, "
+                                    "met or breached) due within that much of now",
+                                    labels=["sla", "channel", "priority", "within"])
+        next_breach = GaugeMetricFamily("cx_sla_next_breach_seconds", "Min over running "
+                                        "targets of deadline - now",
+                                        labels=["sla", "channel", "priority"])
         for channel, priority in ALL_LABELS:
             pair = (channel, priority)
             backlog.add_metric([channel, priority], gauges.open[pair])
+            paused.add_metric([channel, priority], gauges.paused[pair])
             if pair in gauges.oldest_unanswered_age:
                 oldest.add_metric([channel, priority], gauges.oldest_unanswered_age[pair])
             for sla in SLAS:
                 key = (sla, channel, priority)
                 in_breach.add_metric(list(key), gauges.in_breach[key])
                 breaches.add_metric(list(key), snap.breaches[key])
-        yield from (backlog, oldest, in_breach, breaches)
+                for within, _ in WITHIN:
+                    at_risk.add_metric([*key, within], gauges.at_risk[(*key, within)])
+                if key in gauges.next_breach:
+                    next_breach.add_metric(list(key), gauges.next_breach[key])
+        yield from (backlog, oldest, in_breach, breaches, paused, at_risk, next_breach)

@@ -20,6 +20,10 @@ Decisions, all local to the schedule's zone:
   Berlin spring-forward night is 03:00 CEST); an ambiguous time (fall-back) maps to
   its first occurrence (fold=0), for starts and ends alike. So a 00:00-24:00 day lasts
   23 h or 25 h on those nights, and "02:30-03:30" on a Berlin fall-back night lasts 2 h.
+- Holidays are explicit dates, and/or a country (optionally a subdivision) whose
+  public holidays the ``holidays`` package knows (``country = "DE"``, ``subdivision =
+  "BE"``): no hand-typed lists that go stale each year. A partial holiday given for a
+  date overrides the country's full holiday on that date (a half day on Christmas Eve).
 - A holiday (full or partial) governs its whole local date: the date's open time is
   exactly its own list (none for a full holiday). An overnight interval of the day
   before spills into it no further than midnight; a partial holiday's own overnight
@@ -37,6 +41,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import holidays as public_holidays
+
 Interval = tuple[int, int]
 """(start, end) in minutes past the local midnight of the day it starts on; an end
 above 1440 is an overnight interval spilling into the next day."""
@@ -44,7 +50,8 @@ Intervals = tuple[Interval, ...]
 
 DAY_MINUTES = 1440
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_KEYS = frozenset({"timezone", "holidays", "partial_holidays", *WEEKDAYS})
+_KEYS = frozenset({"timezone", "holidays", "partial_holidays", "country", "subdivision",
+                   *WEEKDAYS})
 _MAX_CACHED_WEEKS = 4096
 _INTERVAL_RE = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
 
@@ -82,18 +89,24 @@ class _Week:
 class _Compiled:
     """The derived state of a :class:`Schedule`: its zone and its cache of weeks."""
 
-    __slots__ = ("holidays", "partial", "week", "weeks", "zone")
+    __slots__ = ("country", "holidays", "partial", "week", "weeks", "zone")
 
-    def __init__(self, schedule: Schedule, zone: ZoneInfo) -> None:
+    def __init__(self, schedule: Schedule, zone: ZoneInfo,
+                 country: public_holidays.HolidayBase | None) -> None:
         self.zone = zone
         self.week = schedule.week
         self.holidays = schedule.holidays
+        self.country = country
         self.partial = dict(schedule.partial_holidays)
         self.weeks: dict[int, _Week] = {}
 
+    def closed_all_day(self, day: date) -> bool:
+        return day in self.holidays or (
+            self.country is not None and day not in self.partial and day in self.country)
+
     def own(self, day: date) -> Intervals:
         """The intervals starting on local date ``day``."""
-        if day in self.holidays:
+        if self.closed_all_day(day):
             return ()
         found = self.partial.get(day)
         return self.week[day.weekday()] if found is None else found
@@ -117,7 +130,7 @@ class _Compiled:
         for d in range(7):
             day = monday + timedelta(days=d)
             nxt = day + timedelta(days=1)
-            cut = nxt in self.holidays or nxt in self.partial
+            cut = self.closed_all_day(nxt) or nxt in self.partial
             midnight = datetime.combine(day, time())
             for s, e in self.own(day):
                 a = _utc(self.zone, midnight + timedelta(minutes=s))
@@ -204,6 +217,8 @@ class Schedule:
     week: tuple[Intervals, ...]
     holidays: frozenset[date] = frozenset()
     partial_holidays: tuple[tuple[date, Intervals], ...] = ()
+    country: str | None = None
+    subdivision: str | None = None
     _c: _Compiled = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -235,7 +250,16 @@ class Schedule:
             _check_spill(fail, day.isoformat(), ivs, nxt.isoformat(), nivs)
         object.__setattr__(self, "week", week)
         object.__setattr__(self, "partial_holidays", tuple(sorted(partial.items())))
-        object.__setattr__(self, "_c", _Compiled(self, zone))
+        country = None
+        if self.country is not None:
+            try:
+                country = public_holidays.country_holidays(self.country, subdiv=self.subdivision)
+            except Exception:
+                where = self.country + (f"-{self.subdivision}" if self.subdivision else "")
+                raise fail(f"unknown holiday country or subdivision {where!r}") from None
+        elif self.subdivision is not None:
+            raise fail("subdivision given without a country")
+        object.__setattr__(self, "_c", _Compiled(self, zone, country))
 
 
 CALENDAR: Schedule | None = None
@@ -303,7 +327,13 @@ def parse_schedule(name: str, table: Mapping[str, object]) -> Schedule:
     partial = tuple(
         (_parse_date(fail, k), _parse_list(fail, str(k), v)) for k, v in raw_partial.items()
     )
-    return Schedule(name, zone, week, holidays, partial)
+    country, subdivision = table.get("country"), table.get("subdivision")
+    for key, value in (("country", country), ("subdivision", subdivision)):
+        if value is not None and not isinstance(value, str):
+            raise fail(f"{key}: want a code like 'DE' or 'BE', got {value!r}")
+    return Schedule(name, zone, week, holidays, partial,
+                    country if isinstance(country, str) else None,
+                    subdivision if isinstance(subdivision, str) else None)
 
 
 def open_seconds(schedule: Schedule | None, start: float, end: float) -> float:

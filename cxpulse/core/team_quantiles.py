@@ -22,7 +22,7 @@ from cxpulse.core.facts import Fact, FactIndex, Labels, Totals
 from cxpulse.core.windows import WINDOWS, window_buckets
 
 SUMMARIES: dict[str, tuple[str, ...]] = {
-    "tickets": ("cx_first_response_seconds", "cx_resolution_seconds"),
+    "tickets": ("cx_first_response_seconds", "cx_resolution_seconds", "cx_next_reply_seconds"),
     # The arrivals ride along as samples (one per queued contact, value 0), so the owner
     # knows the team's traffic for cx_staffing_required_agents.
     "contacts": ("cx_contact_wait_seconds", "cx_contact_handle_seconds", "arrivals"),

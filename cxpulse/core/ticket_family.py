@@ -145,7 +145,7 @@ class TicketFamily:
         self._persist_marks()
 
     def _refresh(self, ticket_id: str, partition: int, history: list[list[Any]]) -> None:
-        view = view_of(history)
+        view = view_of(history, self.index.targets)
         before = self.index.samples_of(ticket_id)
         self.index.update(ticket_id, view)
         after = self.index.samples_of(ticket_id)
@@ -194,7 +194,7 @@ class TicketFamily:
             if record is None:
                 continue
             history = record["h"]
-            view = view_of(history)
+            view = view_of(history, self.index.targets)
             if max(e[TIME] for e in history) + self._keep_for(view) < now:
                 del self.histories[ticket_id]
                 self.index.deferred.discard(ticket_id)
@@ -223,7 +223,7 @@ class TicketFamily:
             self.index.advance(now)
         for n, (ticket_id, record) in enumerate(self.histories.items(), 1):
             if record["p"] in partitions:
-                view = view_of(record["h"])
+                view = view_of(record["h"], self.index.targets)
                 self.index.update(ticket_id, view, counted=record.get("b", ()))
                 samples = self.index.samples_of(ticket_id) if resend else None
                 if samples:

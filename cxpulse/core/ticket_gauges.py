@@ -1,24 +1,25 @@
 """The instant ticket gauges (SPEC §2), kept up to date instead of walked per scrape.
 
-``cx_tickets_open``, ``cx_tickets_in_breach`` and ``cx_oldest_unanswered_ticket_age_seconds``
-are sums (and one min) over the tickets of what each ticket contributes at "now". A
-ticket's contribution is four flags: open, unanswered, past its first-response
-deadline unanswered, past its resolution deadline, all while opened and not resolved.
-Each flag is a comparison of "now" with one of the ticket's instants, so the
-contribution is constant between them and changes only
+``cx_tickets_open``, ``cx_tickets_in_breach``, ``cx_oldest_unanswered_ticket_age_seconds``,
+``cx_tickets_paused``, ``cx_sla_at_risk_tickets`` and ``cx_sla_next_breach_seconds`` are
+sums (and mins) over the tickets of what each ticket contributes at "now". A ticket's
+contribution is a few flags (open, unanswered, paused, past a deadline) and its
+*running targets*: (sla, deadline) of each target that can still breach and whose
+clock runs now. It is constant between a few instants and changes only
 
-- when "now" *reaches* the opening, a transition or the first response
-  (``opened > now``, ``is_open_at``, ``responses[0] <= now``: the instant itself already
-  counts), or
+- when "now" *reaches* the opening, a transition, the first response, a pause's start
+  or end, a next-reply run's start or end (the instant itself already counts), or
 - when "now" *passes* a deadline (``now > deadline``: the deadline itself does not).
 
-:class:`GaugeIndex` keeps, per label set, the counters and the opened times of the
-open unanswered tickets (sorted, for the oldest), applies a ticket's change of
-contribution when its view changes (:meth:`update`, :meth:`remove`), and keeps a heap
-with each ticket's next change instant, tagged ``AT`` (fires when now >= instant) or
-``AFTER`` (fires when now > instant), which :meth:`advance` pops. A read costs
-O(label sets); an update or a fired instant O(log tickets + the ticket's history).
-Pure: no Faust, no Kafka.
+:class:`GaugeIndex` keeps, per label set, the counters, the opened times of the open
+unanswered tickets, and per SLA the deadlines of the running targets (all sorted),
+applies a ticket's change of contribution when its view changes (:meth:`update`,
+:meth:`remove`), and keeps a heap with each ticket's next change instant, tagged ``AT``
+(fires when now >= instant) or ``AFTER`` (fires when now > instant), which
+:meth:`advance` pops. A running target whose deadline "now" passed stays in its sorted
+list until the ticket changes again: a read counts only deadlines >= now, by bisection.
+So a read costs O(label sets * log tickets); an update or a fired instant O(log
+tickets + the ticket's history). Pure: no Faust, no Kafka.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ import heapq
 import math
 from bisect import bisect_left, insort
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from cxpulse.core.sharded import ShardedDict
@@ -37,13 +38,21 @@ Labels = tuple[str, str]
 """(channel, priority)."""
 
 # A ticket's contribution, as bits.
-OPEN, UNANSWERED, FR_BREACH, RES_BREACH = 1, 2, 4, 8
+OPEN, UNANSWERED, FR_BREACH, RES_BREACH, NR_BREACH, PAUSED = 1, 2, 4, 8, 16, 32
+
+SLA_NAMES = ("first_response", "resolution", "next_reply")
+FR, RES, NR = 0, 1, 2
+WITHIN: tuple[tuple[str, float], ...] = (("15m", 900.0), ("1h", 3600.0), ("4h", 14400.0))
+"""cx_sla_at_risk_tickets' ``within`` label and its seconds (cumulative)."""
 
 # How a change instant fires: when now reaches it (now >= x) or passes it (now > x).
 AT, AFTER = 0, 1
 
 Due = tuple[float, int, str]
 """A heap entry: (instant, AT | AFTER, ticket id)."""
+
+Running = tuple[tuple[int, float], ...]
+"""(sla index, deadline) of a ticket's running targets."""
 
 
 @dataclass(slots=True)
@@ -54,6 +63,11 @@ class TicketGauges:
     in_breach: Counter[tuple[str, str, str]]
     """(sla, channel, priority) -> tickets."""
     oldest_unanswered_age: dict[Labels, float]
+    paused: Counter[Labels] = field(default_factory=Counter)
+    at_risk: Counter[tuple[str, str, str, str]] = field(default_factory=Counter)
+    """(sla, channel, priority, within) -> running targets due within that much."""
+    next_breach: dict[tuple[str, str, str], float] = field(default_factory=dict)
+    """(sla, channel, priority) -> min over running targets of deadline - now."""
 
 
 class GaugeView(Protocol):
@@ -71,10 +85,18 @@ class GaugeView(Protocol):
     def transitions(self) -> Sequence[tuple[float, bool]]:
         """(time, is_resolve), in the contract's order."""
         ...
-
-
-Deadlines = Callable[[float, str], tuple[float, float]]
-"""(opened, priority) -> (first response deadline, resolution deadline)."""
+    @property
+    def fr_deadline(self) -> float: ...
+    @property
+    def res_deadline(self) -> float: ...
+    @property
+    def pauses(self) -> Sequence[tuple[float, float]]:
+        """[a, b) paused intervals, sorted (b = inf: paused still)."""
+        ...
+    @property
+    def runs(self) -> Sequence[tuple[float, float, bool, float]]:
+        """Next-reply runs: (start, end, answered, deadline), end = inf while open."""
+        ...
 
 
 def is_open_at(transitions: Sequence[tuple[float, bool]], instant: float) -> bool:
@@ -87,24 +109,40 @@ def is_open_at(transitions: Sequence[tuple[float, bool]], instant: float) -> boo
     return is_open
 
 
-def contribution(view: GaugeView, fr_deadline: float, res_deadline: float,
-                 now: float) -> int:
-    """The ticket's gauge bits at ``now``."""
+def is_paused_at(pauses: Sequence[tuple[float, float]], instant: float) -> bool:
+    return any(a <= instant < b for a, b in pauses)
+
+
+def contribution(view: GaugeView, now: float) -> tuple[int, Running]:
+    """The ticket's gauge bits and running targets at ``now``."""
     if view.opened > now or not is_open_at(view.transitions, now):
-        return 0
+        return 0, ()
     bits = OPEN
+    running: list[tuple[int, float]] = []
     responses = view.responses
     if not (responses and responses[0] <= now):
         bits |= UNANSWERED
-        if now > fr_deadline:
+        running.append((FR, view.fr_deadline))
+        if now > view.fr_deadline:
             bits |= FR_BREACH
-    if now > res_deadline:
+    paused = bool(view.pauses) and is_paused_at(view.pauses, now)
+    if paused:
+        bits |= PAUSED
+    elif view.res_deadline < math.inf:
+        running.append((RES, view.res_deadline))
+    if now > view.res_deadline:
         bits |= RES_BREACH
-    return bits
+    for start, end, _, due in view.runs:
+        if start <= now < end:
+            if now > due:
+                bits |= NR_BREACH
+            if not paused and due < math.inf:
+                running.append((NR, due))
+            break
+    return bits, tuple(running)
 
 
-def next_change(view: GaugeView, fr_deadline: float, res_deadline: float,
-                now: float) -> tuple[float, int] | None:
+def next_change(view: GaugeView, now: float) -> tuple[float, int] | None:
     """The first (instant, AT | AFTER) not yet fired at ``now`` at which the
     contribution may change; None when it never will (without a new view)."""
     transitions = view.transitions
@@ -121,11 +159,24 @@ def next_change(view: GaugeView, fr_deadline: float, res_deadline: float,
     first = responses[0] if responses else math.inf
     if now < first < best:
         best = first
+    for a, b in view.pauses:
+        if now < a < best:
+            best = a
+        if now < b < best:
+            best = b
+    for start, end, _, _ in view.runs:
+        if now < start < best:
+            best = start
+        if now < end < best:
+            best = end
     # (x, AT) comes before (x, AFTER): a deadline wins only when strictly earlier.
-    if now <= res_deadline < best:
-        best, kind = res_deadline, AFTER
-    if first > fr_deadline and now <= fr_deadline < best:  # else answered before it counts
-        best, kind = fr_deadline, AFTER
+    if now <= view.res_deadline < best:
+        best, kind = view.res_deadline, AFTER
+    if first > view.fr_deadline and now <= view.fr_deadline < best:  # else answered before
+        best, kind = view.fr_deadline, AFTER
+    for _, end, _, due in view.runs:
+        if end > due and now <= due < best:
+            best, kind = due, AFTER
     return None if best == math.inf else (best, kind)
 
 
@@ -149,6 +200,23 @@ class SortedKeys:
 
     def first(self) -> tuple[float, str]:
         return self._lists[0][0]
+
+    def rank(self, x: float) -> int:
+        """How many keys have a first field below ``x``."""
+        key = (x, "")
+        i = bisect_left(self._maxes, key)
+        if i == len(self._lists):
+            return len(self)
+        return sum(len(sub) for sub in self._lists[:i]) + bisect_left(self._lists[i], key)
+
+    def first_from(self, x: float) -> float | None:
+        """The smallest first field at or above ``x``."""
+        key = (x, "")
+        i = bisect_left(self._maxes, key)
+        if i == len(self._lists):
+            return None
+        sub = self._lists[i]
+        return sub[bisect_left(sub, key)][0]
 
     def add(self, key: tuple[float, str]) -> None:
         lists, maxes = self._lists, self._maxes
@@ -199,7 +267,7 @@ class SortedKeys:
 
 
 class _Ticket:
-    __slots__ = ("bits", "due", "labels", "opened", "view")
+    __slots__ = ("bits", "due", "labels", "opened", "running", "view")
 
     def __init__(self, view: GaugeView, labels: Labels) -> None:
         self.view = view
@@ -207,6 +275,8 @@ class _Ticket:
         self.opened = view.opened
         self.bits = 0
         """The contribution applied to the counters (at GaugeIndex.now)."""
+        self.running: Running = ()
+        """The running targets applied to the sorted deadlines."""
         self.due: Due | None = None
         """The heap entry of the next change instant (identity marks it live)."""
 
@@ -214,8 +284,7 @@ class _Ticket:
 class GaugeIndex:
     """Per-labels sums of every ticket's contribution at ``now``."""
 
-    def __init__(self, deadlines: Deadlines) -> None:
-        self.deadlines = deadlines
+    def __init__(self) -> None:
         self.now: float | None = None
         self._tickets: ShardedDict[_Ticket] = ShardedDict()
         """Tickets that contribute now or may later (the others are dropped)."""
@@ -224,6 +293,9 @@ class GaugeIndex:
         self._in_breach: Counter[tuple[str, str, str]] = Counter()
         self._unanswered: dict[Labels, SortedKeys] = {}
         """labels -> (opened, ticket) of its open tickets without a first response."""
+        self._paused: Counter[Labels] = Counter()
+        self._running: dict[tuple[int, Labels], SortedKeys] = {}
+        """(sla index, labels) -> (deadline, ticket) of the running targets."""
         self._labels: dict[Labels, Labels] = {}
         """One shared tuple per label set."""
 
@@ -236,7 +308,8 @@ class GaugeIndex:
             ticket = self._tickets[ticket_id] = _Ticket(view, labels)
         else:
             self._apply(ticket_id, ticket, ticket.bits, -1)
-            ticket.bits = 0
+            self._place(ticket_id, ticket, ticket.running, -1)
+            ticket.bits, ticket.running = 0, ()
             ticket.view, ticket.labels, ticket.opened = view, labels, view.opened
         if self.now is not None:
             self._refresh(ticket_id, ticket)
@@ -246,6 +319,7 @@ class GaugeIndex:
         ticket = self._tickets.pop(ticket_id, None)
         if ticket is not None:
             self._apply(ticket_id, ticket, ticket.bits, -1)
+            self._place(ticket_id, ticket, ticket.running, -1)
 
     def advance(self, now: float) -> None:
         """Move "now" forward; apply every ticket whose contribution changes by then."""
@@ -273,7 +347,23 @@ class GaugeIndex:
             return TicketGauges(Counter(), Counter(), {})
         oldest = {labels: now - keys.first()[0]
                   for labels, keys in self._unanswered.items() if keys}
-        return TicketGauges(+self._open, +self._in_breach, oldest)
+        at_risk: Counter[tuple[str, str, str, str]] = Counter()
+        next_breach: dict[tuple[str, str, str], float] = {}
+        for (sla, labels), keys in self._running.items():
+            if not keys:
+                continue
+            name = SLA_NAMES[sla]
+            first = keys.first_from(now)
+            if first is None:
+                continue  # every deadline kept here has passed: in breach, not at risk
+            next_breach[(name, *labels)] = first - now
+            below = keys.rank(now)
+            for within, seconds in WITHIN:
+                n = keys.rank(math.nextafter(now + seconds, math.inf)) - below
+                if n:
+                    at_risk[(name, *labels, within)] = n
+        return TicketGauges(+self._open, +self._in_breach, oldest, +self._paused, at_risk,
+                            next_breach)
 
     def __len__(self) -> int:
         return len(self._tickets)
@@ -283,14 +373,17 @@ class GaugeIndex:
         now = self.now
         assert now is not None
         view = ticket.view
-        fr_deadline, res_deadline = self.deadlines(view.opened, view.priority)
-        bits = contribution(view, fr_deadline, res_deadline, now)
+        bits, running = contribution(view, now)
         old = ticket.bits
         if bits != old:
             self._apply(ticket_id, ticket, old & ~bits, -1)
             self._apply(ticket_id, ticket, bits & ~old, 1)
             ticket.bits = bits
-        due = next_change(view, fr_deadline, res_deadline, now)
+        if running != ticket.running:
+            self._place(ticket_id, ticket, ticket.running, -1)
+            self._place(ticket_id, ticket, running, 1)
+            ticket.running = running
+        due = next_change(view, now)
         if due is None:
             ticket.due = None
             if not bits:
@@ -317,3 +410,19 @@ class GaugeIndex:
             self._in_breach[("first_response", *labels)] += sign
         if bits & RES_BREACH:
             self._in_breach[("resolution", *labels)] += sign
+        if bits & NR_BREACH:
+            self._in_breach[("next_reply", *labels)] += sign
+        if bits & PAUSED:
+            self._paused[labels] += sign
+
+    def _place(self, ticket_id: str, ticket: _Ticket, running: Running, sign: int) -> None:
+        """Add (or remove) the ticket's running targets to the sorted deadlines."""
+        for sla, due in running:
+            slot = (sla, ticket.labels)
+            keys = self._running.get(slot)
+            if keys is None:
+                keys = self._running[slot] = SortedKeys()
+            if sign > 0:
+                keys.add((due, ticket_id))
+            else:
+                keys.remove((due, ticket_id))

@@ -1,7 +1,8 @@
 """Ticket arithmetic (SPEC §2): per-ticket history, its facts, and the bucket index.
 
 Design. The only durable state is each ticket's *history*: the set of its events
-that matter (open, counted response, resolve, reopen), keyed by event id, so
+that matter (open, counted response, resolve, reopen, status change, customer reply),
+keyed by event id, so
 applying an event twice changes nothing. Everything exported is derived from the
 histories: :func:`ticket_facts` turns one history into *facts* (an opening in
 bucket b, a first-response sample of 312 s in bucket b', a breach at the deadline's
@@ -10,17 +11,32 @@ bucket, …) and :class:`TicketIndex` keeps the sum of all tickets' facts per
 "now" passes one of its deadlines, its old facts are subtracted and the new ones
 added. A restarted or rebalanced worker rebuilds the same index from the histories
 it recovers, which is why no bucket needs a changelog of its own.
+
+SLA policies (SPEC §2). Deadlines come from :mod:`business_hours`: a priority's
+targets count in its schedule (calendar time without one), and the resolution and
+next-reply clocks stop while the ticket waits (``sla.pause.statuses``). They are
+computed from the ticket's whole history every time it changes, so an event arriving
+out of order moves them where they belong; a breach already counted stays counted
+(its mark in the ticket's record), while the windowed met/breached follow the
+history as finally known.
+
+Next reply, as Zendesk counts it: a customer reply after the ticket's first counted
+response opens a *run* (later replies join it: the earliest counts); the next counted
+response closes it with a sample and met or breached, a resolution closes it with
+neither. Customer replies before the first response are the first response's business.
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
+import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cxpulse.core.business_hours import Schedule, deadline
 from cxpulse.core.dimensions import CHANNELS, PRIORITIES, channel_label, priority_label
 from cxpulse.core.rollup import BucketSums
 from cxpulse.core.sharded import ShardedDict
@@ -31,24 +47,35 @@ from cxpulse.core.windows import WINDOWS, bucket, oldest_kept_bucket, window_buc
 
 # Kinds of history entries.
 OPENED, RESPONDED, RESOLVED, REOPENED = "o", "r", "R", "O"
+STATUS, CUSTOMER_REPLY = "s", "c"
 CHANNEL, PRIORITY = 3, 4
-"""Fields of an ``OPENED`` entry after time, kind and id (the others have none)."""
-_KIND_ORDER = {OPENED: 0, RESPONDED: 1, RESOLVED: 2, REOPENED: 3}
+"""Fields of an ``OPENED`` entry after time, kind and id."""
+STATUS_VALUE = 3
+"""The field of a ``STATUS`` entry after time, kind and id (the other kinds have none)."""
+_KIND_ORDER = {OPENED: 0, RESPONDED: 1, RESOLVED: 2, REOPENED: 3, STATUS: 4, CUSTOMER_REPLY: 5}
+"""At one instant: a response before a resolution, a reopen before a customer reply
+(a reply that reopens a solved ticket starts a next-reply clock on an open ticket)."""
 
 # Fact fields: indexes into BucketTotals.counts, or a sample kind.
 N_OPENED, N_RESOLVED, N_REOPENED, N_FCR = 0, 1, 2, 3
 N_FR_MET, N_FR_BREACHED, N_RES_MET, N_RES_BREACHED = 4, 5, 6, 7
-_N_COUNTS = 8
-FR_SAMPLE, RES_SAMPLE = 8, 9
+N_NR_MET, N_NR_BREACHED = 8, 9
+_N_COUNTS = 10
+FR_SAMPLE, RES_SAMPLE, NR_SAMPLE = 10, 11, 12
 
-SLAS = ("first_response", "resolution")
+SLAS = ("first_response", "resolution", "next_reply")
+MET_BREACHED = ((N_FR_MET, N_FR_BREACHED), (N_RES_MET, N_RES_BREACHED),
+                (N_NR_MET, N_NR_BREACHED))
+"""Per SLA (in :data:`SLAS` order), its met and breached count fields."""
 
 HOUR = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
 class SlaTargets:
-    """Seconds from opening to each deadline, per priority (``other`` uses normal)."""
+    """The SLA policy: seconds of counted time to each deadline, per priority (``other``
+    uses normal), the schedule each priority counts in (calendar time when absent), and
+    the statuses that pause the resolution and next-reply clocks."""
 
     first_response: Mapping[str, float] = field(
         default_factory=lambda: {"urgent": 0.25 * HOUR, "high": HOUR, "normal": 4 * HOUR,
@@ -56,11 +83,28 @@ class SlaTargets:
     resolution: Mapping[str, float] = field(
         default_factory=lambda: {"urgent": 4 * HOUR, "high": 24 * HOUR, "normal": 72 * HOUR,
                                  "low": 168 * HOUR})
+    next_reply: Mapping[str, float] = field(
+        default_factory=lambda: {"urgent": HOUR, "high": 4 * HOUR, "normal": 8 * HOUR,
+                                 "low": 24 * HOUR})
+    schedules: Mapping[str, Schedule | None] = field(default_factory=dict)
+    pause_statuses: frozenset[str] = frozenset({"pending", "on_hold"})
 
     def deadlines(self, opened: float, priority: str) -> tuple[float, float]:
-        """(first response deadline, resolution deadline) of a ticket."""
+        """(first response deadline, resolution deadline) of a ticket that never pauses."""
         p = priority if priority in self.first_response else "normal"
-        return opened + self.first_response[p], opened + self.resolution[p]
+        schedule = self.schedules.get(p)
+        return (_deadline(schedule, opened, self.first_response[p], ()),
+                _deadline(schedule, opened, self.resolution[p], ()))
+
+
+def _deadline(schedule: Schedule | None, start: float, target: float,
+              paused: list[tuple[float, float]] | tuple[()]) -> float:
+    if schedule is None and not paused:
+        return start + target  # calendar time, no pause: the common case, kept cheap
+    return deadline(schedule, start, target, paused)
+
+
+DEFAULT_TARGETS = SlaTargets()
 
 
 # ---------------------------------------------------------------- history
@@ -80,6 +124,10 @@ def history_entry(event_type: str, event_id: str, time: float,
         return [time, RESOLVED, event_id]
     if event_type == "ticket.reopened":
         return [time, REOPENED, event_id]
+    if event_type == "ticket.status_changed":
+        return [time, STATUS, event_id, str(data["status"])]
+    if event_type == "ticket.customer_replied":
+        return [time, CUSTOMER_REPLY, event_id]
     raise ValueError(f"not a ticket event: {event_type}")
 
 
@@ -103,28 +151,90 @@ class TicketView:
     transitions: list[tuple[float, bool]]
     """(time, is_resolve), in the contract's order."""
     last_time: float
+    fr_deadline: float
+    res_deadline: float
+    """``inf`` while a pause without end comes before it: a paused target has none."""
+    pauses: list[tuple[float, float]] | tuple[()] = ()
+    """Paused intervals [a, b), sorted and disjoint (b = inf: still paused)."""
+    runs: list[Run] | tuple[()] = ()
+    """The next-reply runs, in order."""
 
 
-def view_of(history: Iterable[list[Any]]) -> TicketView | None:
+Run = tuple[float, float, bool, float]
+"""A next-reply run: (start, end, ended by a response, deadline); end = inf while open,
+and a run ended by a resolution has no sample."""
+
+_NO_RUNS: tuple[()] = ()
+INF = math.inf
+
+
+def view_of(history: Iterable[list[Any]],
+            policy: SlaTargets = DEFAULT_TARGETS) -> TicketView | None:
     """Parse a (sorted) history; None while the ticket has no ``ticket.opened``."""
     opened: list[Any] | None = None
     responses: list[float] = []
     transitions: list[tuple[float, bool]] = []
-    last = float("-inf")
+    pauses: list[tuple[float, float]] = []
+    runs: list[tuple[float, float, bool]] = []
+    paused_since: float | None = None
+    run_start: float | None = None
+    is_open = True
+    last = -INF
     for entry in history:
         t, kind = entry[TIME], entry[KIND]
-        last = max(last, t)
+        if t > last:
+            last = t
         if kind == OPENED:
             if opened is None:
                 opened = entry
         elif kind == RESPONDED:
             responses.append(t)
-        else:
+            if run_start is not None:
+                runs.append((run_start, t, True))
+                run_start = None
+        elif kind in (RESOLVED, REOPENED):
             transitions.append((t, kind == RESOLVED))
+            if kind == RESOLVED:
+                if is_open and run_start is not None:
+                    runs.append((run_start, t, False))
+                    run_start = None
+                is_open = False
+            else:
+                is_open = True
+                if paused_since is not None:
+                    pauses.append((paused_since, t))
+                    paused_since = None
+        elif kind == STATUS:
+            if entry[STATUS_VALUE] in policy.pause_statuses:
+                if paused_since is None:
+                    paused_since = t
+            elif paused_since is not None:
+                pauses.append((paused_since, t))
+                paused_since = None
+        else:  # a customer reply resumes the clocks, and may open a next-reply run
+            if paused_since is not None:
+                pauses.append((paused_since, t))
+                paused_since = None
+            if responses and run_start is None:
+                run_start = t
     if opened is None:
         return None
-    return TicketView(opened[TIME], opened[CHANNEL], opened[PRIORITY], responses, transitions,
-                      last)
+    if paused_since is not None:
+        pauses.append((paused_since, INF))
+    if run_start is not None:
+        runs.append((run_start, INF, False))
+    priority = opened[PRIORITY]
+    p = priority if priority in policy.first_response else "normal"
+    schedule = policy.schedules.get(p)
+    t0 = opened[TIME]
+    no_pause = pauses or ()
+    fr_deadline = _deadline(schedule, t0, policy.first_response[p], ())
+    res_deadline = _deadline(schedule, t0, policy.resolution[p], no_pause)
+    target = policy.next_reply[p]
+    return TicketView(t0, opened[CHANNEL], priority, responses, transitions, last,
+                      fr_deadline, res_deadline, no_pause,
+                      [(a, b, answered, _deadline(schedule, a, target, no_pause))
+                       for a, b, answered in runs] if runs else _NO_RUNS)
 
 
 def is_open_at(view: TicketView, instant: float) -> bool:
@@ -148,17 +258,18 @@ Fact = tuple[int, int, float]
 """(bucket, field, value): value is 1 for counts, seconds for samples."""
 
 
-def ticket_facts(view: TicketView, targets: SlaTargets,
-                 now: float) -> tuple[list[Fact], list[float]]:
+def ticket_facts(view: TicketView, now: float) -> tuple[list[Fact], list[float]]:
     """Everything one ticket contributes to the buckets as of ``now``.
 
     Returns the facts and the *pending instants*: times after ``now`` at which the
-    facts will change by themselves (a deadline or a reopen not yet passed).
+    facts will change by themselves (a deadline or a reopen not yet passed). The value
+    of an ``N_NR_BREACHED`` fact is the run's ordinal (which breach mark it is), not a
+    weight.
     """
     t0 = view.opened
-    fr_deadline, res_deadline = targets.deadlines(t0, view.priority)
+    fr_deadline, res_deadline = view.fr_deadline, view.res_deadline
     facts: list[Fact] = [(bucket(t0), N_OPENED, 1)]
-    pending = [t for t in (fr_deadline, res_deadline) if t >= now]
+    pending = [t for t in (fr_deadline, res_deadline) if now <= t < INF]
 
     first = view.responses[0] if view.responses else None
     if first is not None:
@@ -193,6 +304,17 @@ def ticket_facts(view: TicketView, targets: SlaTargets,
                 pending.append(t)
     if res_breach_at is not None and res_breach_at < now:
         facts.append((bucket(res_breach_at), N_RES_BREACHED, 1))
+    for k, (start, end, answered, due) in enumerate(view.runs):
+        if answered:
+            b = bucket(end)
+            facts.append((b, NR_SAMPLE, max(0.0, end - start)))
+            if end <= due:
+                facts.append((b, N_NR_MET, 1))
+                continue
+        if due < now and end > due and is_open_at(view, due):
+            facts.append((bucket(due), N_NR_BREACHED, k))
+        elif now <= due < INF:
+            pending.append(due)
     return facts, pending
 
 
@@ -202,18 +324,21 @@ def ticket_facts(view: TicketView, targets: SlaTargets,
 class BucketTotals:
     """Sums of facts for one (bucket or window, channel, priority)."""
 
-    __slots__ = ("counts", "first_response", "resolution")
+    __slots__ = ("counts", "first_response", "next_reply", "resolution")
 
     def __init__(self) -> None:
         self.counts = [0] * _N_COUNTS
         self.first_response = Sketch()
         self.resolution = Sketch()
+        self.next_reply = Sketch()
 
     def add(self, fact_field: int, value: float, weight: int) -> None:
         if fact_field == FR_SAMPLE:
             self.first_response.add(value, weight)
         elif fact_field == RES_SAMPLE:
             self.resolution.add(value, weight)
+        elif fact_field == NR_SAMPLE:
+            self.next_reply.add(value, weight)
         else:
             self.counts[fact_field] += weight
 
@@ -222,6 +347,7 @@ class BucketTotals:
             self.counts[i] += n
         self.first_response.merge(other.first_response)
         self.resolution.merge(other.resolution)
+        self.next_reply.merge(other.next_reply)
 
 
 Labels = tuple[str, str]
@@ -262,8 +388,8 @@ class TicketIndex:
         self._facts: ShardedDict[tuple[Labels, list[Fact], list[float]]] = ShardedDict()
         """ticket -> (labels, facts, pending instants) as last applied."""
         self._views: ShardedDict[TicketView] = ShardedDict()
-        self._gauges = GaugeIndex(self.targets.deadlines)
-        """cx_tickets_open, cx_tickets_in_breach, the oldest unanswered: kept per ticket."""
+        self._gauges = GaugeIndex()
+        """The instant gauges (backlog, in breach, paused, at risk, …): kept per ticket."""
         self._pending: list[tuple[float, str]] = []
         self._counted: dict[str, set[str]] = {}
         """ticket -> the SLAs whose breach has been counted (by any process)."""
@@ -279,7 +405,7 @@ class TicketIndex:
         if counted:  # kept only for tickets with a counted breach (most have none)
             self._counted[ticket_id] = set(counted)
         now = self.now if self.now is not None else view.last_time
-        facts, pending = ticket_facts(view, self.targets, now)
+        facts, pending = ticket_facts(view, now)
         labels = (view.channel, view.priority)
         old = self._facts.get(ticket_id)
         if old is not None:
@@ -301,7 +427,7 @@ class TicketIndex:
             return []
         labels, facts, _ = entry
         return [[b, list(labels), fact_field - FR_SAMPLE, value] for b, fact_field, value in facts
-                if fact_field in (FR_SAMPLE, RES_SAMPLE)]
+                if fact_field >= FR_SAMPLE]
 
     def remove(self, ticket_id: str) -> None:
         """Forget a ticket (its history expired)."""
@@ -343,17 +469,21 @@ class TicketIndex:
         no page fires for it.
         """
         floor = oldest_kept_bucket(self.now) if self.now is not None else None
-        for sla, fact_field in (("first_response", N_FR_BREACHED),
-                                ("resolution", N_RES_BREACHED)):
-            breach = next((f for f in facts if f[1] == fact_field), None)
-            if breach is None:
+        for b, fact_field, value in facts:
+            if fact_field == N_FR_BREACHED:
+                sla = mark = "first_response"
+            elif fact_field == N_RES_BREACHED:
+                sla = mark = "resolution"
+            elif fact_field == N_NR_BREACHED:
+                sla, mark = "next_reply", f"next_reply:{int(value)}"  # one per run
+            else:
                 continue
             counted = self._counted.setdefault(ticket_id, set())
-            if sla in counted:
+            if mark in counted:
                 continue
-            counted.add(sla)
-            self.new_marks.append((ticket_id, sla))
-            if floor is None or breach[0] >= floor:
+            counted.add(mark)
+            self.new_marks.append((ticket_id, mark))
+            if floor is None or b >= floor:
                 self.breaches[(sla, *labels)] += 1
 
     def prepare_windows(self) -> Iterator[None]:

@@ -50,6 +50,13 @@ const TILES = [
     help: "cx_sla_attainment_ratio: targets met / (met + breached) in the window, first response and resolution together",
     value: s => ratio(sum(s, "cx_sla_met", W24), sum(s, "cx_sla_met", W24) + sum(s, "cx_sla_breached", W24)),
     detail: s => `breaches ${sum(s, "cx_sla_breaches_total")} · in breach now ${sum(s, "cx_tickets_in_breach")}` },
+  { id: "at_risk", title: "At risk: breach within 15 min", unit: "count", bad: 1,
+    help: "cx_sla_at_risk_tickets{within=\"15m\"}: SLA targets whose clock runs (not paused, " +
+      "met or breached) and whose deadline is at most 15 minutes away, every SLA together; " +
+      "next to the tickets already in breach",
+    value: s => has(s, "cx_sla_at_risk_tickets") ? sum(s, "cx_sla_at_risk_tickets", { within: "15m" }) : null,
+    detail: s => `1h ${sum(s, "cx_sla_at_risk_tickets", { within: "1h" })} · ` +
+      `in breach now ${sum(s, "cx_tickets_in_breach")} · paused ${sum(s, "cx_tickets_paused")}` },
   { id: "in_queue", title: "Contacts in queue", unit: "count",
     help: "cx_contacts_in_queue: contacts queued and neither answered nor abandoned, now",
     value: s => has(s, "cx_contacts_in_queue") ? sum(s, "cx_contacts_in_queue") : null,

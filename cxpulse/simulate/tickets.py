@@ -3,8 +3,10 @@
 A ticket's life: opened (channel and priority from a mix that includes a few
 values outside the contract's lists, exported as ``other``), maybe a bot
 auto-reply and private notes, a first public agent reply after a log-normal
-delay whose median depends on priority (some tickets are never answered), maybe
-more replies, a log-normal resolution, sometimes a reopen and a second resolution.
+delay whose median depends on priority (some tickets are never answered), maybe a
+conversation (the agent sets the ticket pending, the customer replies, the agent
+answers again; now and then a wait on a third party, on hold), a log-normal
+resolution, sometimes a reopen and a second resolution.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ CHANNEL_MIX = {"email": 0.38, "chat": 0.25, "phone": 0.15, "social": 0.10, "web"
                "fax": 0.02}
 PRIORITY_MIX = {"urgent": 0.05, "high": 0.20, "normal": 0.55, "low": 0.18, "p5": 0.02}
 FIRST_REPLY_MEDIAN = {"urgent": 600.0, "high": 1800.0, "normal": 5400.0, "low": 6 * 3600.0}
+NEXT_REPLY_MEDIAN = {"urgent": 900.0, "high": 3600.0, "normal": 3 * 3600.0,
+                     "low": 8 * 3600.0}
+PENDING = 0.6
+"""Of the agent's replies that ask the customer something: the ticket waits (pending)."""
+ON_HOLD = 0.1
 NEVER_ANSWERED = 0.06
 NEVER_RESOLVED = 0.10
 REOPEN = 0.08
@@ -47,14 +54,14 @@ class TicketTraffic(Traffic):
         if rng.random() < 0.2:
             events.append(self.event("ticket.responded", first - 60, {
                 "ticket_id": tid, "agent_id": agent, "public": False}))
-        replies = [first]
+        events.append(self.event("ticket.responded", first, {"ticket_id": tid,
+                                                             "agent_id": agent}))
+        last = first
         for _ in range(rng.choice((0, 0, 1, 2))):
-            replies.append(replies[-1] + lognormal(rng, 3600.0))
-        events += [self.event("ticket.responded", t, {"ticket_id": tid, "agent_id": agent})
-                   for t in replies]
+            last = self._exchange(tid, agent, priority, last, events)
         if rng.random() < NEVER_RESOLVED:
             return events
-        resolved = replies[-1] + lognormal(rng, 1800.0)
+        resolved = last + lognormal(rng, 1800.0)
         events.append(self.event("ticket.resolved", resolved,
                                  {"ticket_id": tid, "agent_id": agent}))
         if rng.random() < REOPEN:
@@ -66,3 +73,28 @@ class TicketTraffic(Traffic):
             events.append(self.event("ticket.resolved", again + lognormal(rng, 900.0), {
                 "ticket_id": tid, "agent_id": agent}))
         return events
+
+    def _exchange(self, tid: str, agent: str, priority: str, replied: float,
+                  events: list[Timed]) -> float:
+        """After an agent's reply: maybe pending, the customer's answer, maybe a wait
+        on a third party, the agent's next reply. Returns that reply's time."""
+        rng = self.rng
+        if rng.random() < PENDING:
+            events.append(self.event("ticket.status_changed", replied + 30,
+                                     {"ticket_id": tid, "status": "pending"}))
+        answered = replied + 60 + lognormal(rng, 3600.0)
+        events.append(self.event("ticket.customer_replied", answered, {"ticket_id": tid}))
+        ready = answered
+        if rng.random() < ON_HOLD:
+            events.append(self.event("ticket.status_changed", answered + 120,
+                                     {"ticket_id": tid, "status": "on_hold"}))
+            ready = answered + 180 + lognormal(rng, 2 * 3600.0)
+            events.append(self.event("ticket.status_changed", ready,
+                                     {"ticket_id": tid, "status": "open"}))
+        if rng.random() < 0.5:  # a second message before the agent answers: same run
+            events.append(self.event("ticket.customer_replied", answered + 90,
+                                     {"ticket_id": tid}))
+        reply = ready + 120 + lognormal(rng, NEXT_REPLY_MEDIAN.get(priority, 3 * 3600.0))
+        events.append(self.event("ticket.responded", reply, {"ticket_id": tid,
+                                                             "agent_id": agent}))
+        return reply

@@ -130,6 +130,32 @@ def service_desk() -> dict[str, Any]:
                 "{{sla}} {{priority}}")], unit="short",
               thresholds=[("green", None), ("red", 10)],
               description="Unresolved tickets past that deadline now"),
+        panel("At risk: due within 15 min / 1 h",
+              [(f'sum by (sla, priority) (team:cx_sla_at_risk_tickets:sum{{within="15m",{C},{P}}})',
+                "15m {{sla}} {{priority}}"),
+               (f'sum by (sla, priority) (team:cx_sla_at_risk_tickets:sum{{within="1h",{C},{P}}})',
+                "1h {{sla}} {{priority}}")], unit="short",
+              thresholds=[("green", None), ("orange", 1)],
+              description="Running targets (clock not paused, not met, not breached) whose "
+                          "deadline is that close: act on these before they breach"),
+        panel("Next breach in",
+              [(f"min by (sla, priority) (team:cx_sla_next_breach_seconds:min{{{C},{P}}})",
+                "{{sla}} {{priority}}")], unit="s", kind="bargauge",
+              thresholds=[("red", None), ("orange", 900), ("green", 3600)],
+              description="Min over running targets of deadline - now (business hours "
+                          "count only where a schedule applies; the gap is wall-clock)"),
+        panel("Paused tickets (pending / on hold)",
+              [(f"sum by (priority) (team:cx_tickets_paused:sum{{{C},{P}}})", "{{priority}}")],
+              unit="short", description="Open tickets waiting on the customer or a third "
+                                        "party now: their resolution and next-reply clocks "
+                                        "stand still"),
+        panel("Next reply p50 / p90",
+              [(f'team:cx_next_reply_seconds:quantile{{{W},quantile="0.5",{C},{P}}}',
+                "p50 {{channel}}/{{priority}}"),
+               (f'team:cx_next_reply_seconds:quantile{{{W},quantile="0.9",{C},{P}}}',
+                "p90 {{channel}}/{{priority}}")],
+              unit="s", description="Earliest unanswered customer reply - the next counted "
+                                    "response (after the first response)"),
         panel("First contact resolution",
               [(f"team:cx_first_contact_resolution_ratio{{{W},{C}}}", "{{channel}}")],
               unit="percentunit", w=12,

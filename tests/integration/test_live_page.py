@@ -49,6 +49,7 @@ def expected_tiles(m: dict[SampleKey, float]) -> dict[str, float]:
         "opened": _total(m, "cx_tickets_opened", window="1h"),
         "first_response_p90": max(p90),
         "sla_attainment": met / (met + _total(m, "cx_sla_breached", window="24h")),
+        "at_risk": _total(m, "cx_sla_at_risk_tickets", within="15m"),
         "in_queue": _total(m, "cx_contacts_in_queue"),
         "service_level": _total(m, "cx_contacts_answered_in_target", window="1h")
         / (answered + abandoned),

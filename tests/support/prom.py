@@ -10,7 +10,8 @@ TICKET_FAMILIES = (
     "cx_tickets_opened", "cx_tickets_resolved", "cx_tickets_open",
     "cx_first_response_seconds", "cx_resolution_seconds", "cx_first_contact_resolution_ratio",
     "cx_reopen_ratio", "cx_sla_breaches", "cx_tickets_in_breach", "cx_sla_attainment_ratio",
-    "cx_oldest_unanswered_ticket_age_seconds",
+    "cx_oldest_unanswered_ticket_age_seconds", "cx_next_reply_seconds", "cx_tickets_paused",
+    "cx_sla_at_risk_tickets", "cx_sla_next_breach_seconds",
 )
 
 

@@ -72,6 +72,8 @@ GOOD: dict[str, dict[str, Any]] = {
     "complaint.opened": {"complaint_id": "K-1", "customer_id": "CU-1", "channel": "phone"},
     "complaint.closed": {"complaint_id": "K-1", "customer_id": "CU-1", "upheld": True},
     "agent.state_changed": {"agent_id": "A-1", "state": "acw", "channel": "phone"},
+    "ticket.status_changed": {"ticket_id": "T-1", "status": "on_hold"},
+    "ticket.customer_replied": {"ticket_id": "T-1"},
 }
 
 
@@ -125,6 +127,8 @@ def _bad_examples() -> list[tuple[str, dict[str, Any], str]]:
                                                         "by": "robot"}), "invalid_field:data.by"),
         ("unknown agent state", envelope("agent.state_changed", {
             **GOOD["agent.state_changed"], "state": "lunch"}), "invalid_field:data.state"),
+        ("unknown ticket status", envelope("ticket.status_changed", {
+            "ticket_id": "T", "status": "solved"}), "invalid_field:data.status"),
         ("empty ticket id", envelope("ticket.reopened", {"ticket_id": ""}),
          "invalid_field:data.ticket_id"),
         ("no offset", envelope("ticket.reopened", {"ticket_id": "T"}, "2026-11-22T10:15:03"),
