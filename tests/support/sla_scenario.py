@@ -18,7 +18,8 @@ import orjson
 
 from cxpulse.schemas.events import parse_time
 from cxpulse.simulate.tickets import TicketTraffic
-from tests.support.scenario import Scenario, ev
+from tests.support.mixed_scenario import key_for
+from tests.support.scenario import PARTITIONS, Scenario, ev
 
 END = 1_795_529_400.0
 """2026-11-24T14:10:00Z, a Tuesday."""
@@ -114,4 +115,8 @@ def build(seed: int = 11, hours: float = 34.0, rate: float = 45.0,
     arrival order is the business of ``test_any_arrival_order_gives_the_reference_numbers``."""
     events = TicketTraffic(seed=seed, tickets_per_hour=rate).history(end - hours * H, end)
     events = sorted(events + edge_cases(end), key=lambda e: parse_time(e["time"]) or 0.0)
+    # Every partition ends at ``end``: each worker's replay "now" is the same instant
+    # (its own partitions' watermark), so two workers' windows add up to one's.
+    events += [ev(f"s-z{p}", "ticket.opened", end, ticket_id=key_for(p, "ZT"),
+                  customer_id="C", channel="web", priority="low") for p in range(PARTITIONS)]
     return Scenario(valid=events, lines=[orjson.dumps(e) for e in events])
