@@ -472,3 +472,22 @@ def test_open_seconds_matches_naive_walk(case: tuple[Schedule, Model, float],
         counted += walk.is_open()
         walk.step()
     assert open_seconds(sched, start, start + 60 * span_min) == 60 * counted
+
+
+def test_country_holidays_come_from_the_holidays_package() -> None:
+    """Berlin, Mon-Fri 09:00-17:00 with Germany's (Berlin's) public holidays; the half
+    day on Christmas Eve is given as a partial holiday. Thu 24 Dec 2026 11:00 + 2 h:
+    1 h on the 24th (09-12), Fri 25 Dec a public holiday, the weekend, Mon 28 Dec
+    09:00-10:00 -> Mon 10:00. Without the country, 11:00-12:00 on the 24th, then Friday
+    25th 09:00-10:00 -> Fri 10:00."""
+    week = {d: ["09:00-17:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
+    zone = ZoneInfo("Europe/Berlin")
+    start = datetime(2026, 12, 24, 11, tzinfo=zone).timestamp()
+    with_country = parse_schedule("berlin", {
+        "timezone": "Europe/Berlin", **week, "country": "DE", "subdivision": "BE",
+        "partial_holidays": {"2026-12-24": ["09:00-12:00"]}})
+    plain = parse_schedule("plain", {"timezone": "Europe/Berlin", **week,
+                                     "partial_holidays": {"2026-12-24": ["09:00-12:00"]}})
+    monday = datetime(2026, 12, 28, 10, tzinfo=zone).timestamp()
+    assert deadline(with_country, start, 7200) == monday
+    assert deadline(plain, start, 7200) == datetime(2026, 12, 25, 10, tzinfo=zone).timestamp()

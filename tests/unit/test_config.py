@@ -55,6 +55,23 @@ def test_bad_settings_name_themselves_in_one_line(env: dict[str, str], names: st
     assert names in message and "\n" not in message
 
 
+def test_sla_policy_from_toml(tmp_path: Path) -> None:
+    toml = tmp_path / "cx.toml"
+    toml.write_text('[sla.next_reply]\nurgent = "30m"\n[sla.schedule]\nnormal = "office"\n'
+                    'low = "office"\n[sla.pause]\nstatuses = ["on_hold"]\n'
+                    '[schedules.office]\ntimezone = "Europe/Berlin"\nmon = ["09:00-17:00"]\n'
+                    'tue = ["09:00-12:30", "13:30-17:00"]\nholidays = ["2026-12-24"]\n'
+                    'country = "DE"\nsubdivision = "BE"\n')
+    s = load_settings({"CXPULSE_CONFIG": str(toml)})
+    assert s.sla.next_reply == {"urgent": 1800.0, "high": 4 * 3600.0, "normal": 8 * 3600.0,
+                                "low": 24 * 3600.0}
+    office = s.sla.schedules["normal"]
+    assert office is not None and office is s.sla.schedules["low"]
+    assert "urgent" not in s.sla.schedules  # calendar time
+    assert s.sla.pause_statuses == frozenset({"on_hold"})
+    assert (office.zone, office.country, office.subdivision) == ("Europe/Berlin", "DE", "BE")
+
+
 @pytest.mark.parametrize(("toml", "names"), [
     ('[sla.first_response]\nurgent = "soon"\n', "sla.first_response.urgent"),
     ('[sla.resolution]\ncritical = "1h"\n', "sla.resolution.critical"),
@@ -65,6 +82,20 @@ def test_bad_settings_name_themselves_in_one_line(env: dict[str, str], names: st
     ('[agents]\noffline_after = "10s"\n', "agents.offline_after"),
     ('[contacts]\nrepeat_window = "400d"\n', "contacts.repeat_window"),
     ('[agents]\noffline_after = "eventually"\n', "agents.offline_after"),
+    ('[sla.next_reply]\nnormal = "never"\n', "sla.next_reply.normal"),
+    ('[sla.schedule]\nnormal = "office"\n', "sla.schedule.normal='office'"),
+    ('[sla.pause]\nstatuses = ["open"]\n', "sla.pause.statuses"),
+    ('[sla.pause]\nwhen = "always"\n', "sla.pause.when"),
+    ('[schedules.office]\ntimezone = "Mars/Olympus"\nmon = ["09:00-17:00"]\n',
+     "schedules.office"),
+    ('[schedules.office]\ntimezone = "UTC"\nmon = ["09:00-17:00", "16:00-18:00"]\n',
+     "CXPULSE_CONFIG: mon intervals 09:00-17:00 and 16:00-18:00 overlap"),
+    ('[schedules.office]\ntimezone = "UTC"\nmon = ["17:00-17:00"]\n', "schedules.office"),
+    ('[schedules.office]\ntimezone = "UTC"\nmon = ["09:00-17:00"]\ncountry = "XX"\n',
+     "schedules.office in CXPULSE_CONFIG: unknown holiday country"),
+    ('[schedules.office]\ntimezone = "UTC"\nfriday = ["09:00-17:00"]\n',
+     "schedules.office in CXPULSE_CONFIG: unknown key(s) friday"),
+    ('[schedules]\noffice = "9-5"\n', "schedules"),
 ])
 def test_bad_toml_values(tmp_path: Path, toml: str, names: str) -> None:
     path = tmp_path / "cx.toml"

@@ -176,3 +176,37 @@ def test_a_late_pause_moves_a_fired_deadline_but_never_undoes_the_counted_breach
                   channel="web", priority="low"))
     assert got[("cx_tickets_in_breach", sla)] == 1
     assert got[("cx_sla_breaches_total", sla)] == 1  # the same breach: counted once
+
+
+def test_a_status_event_arriving_before_its_opening_pauses_from_the_opening(
+        policy: SlaTargets) -> None:
+    """Urgent (calendar, resolution 2 h). ``pending`` stamped 09:58 arrives first, the
+    opening (10:00) after it: the ticket is paused from its opening, so its resolution
+    has no deadline (never at risk) until the customer replies at 11:00; then 2 h of
+    counted time are left: due 13:00."""
+    t = berlin(24, 10)
+    p = Pipeline(targets=policy, partitions=1)
+    p.feed(orjson.dumps(e) for e in [
+        ev("s", "ticket.status_changed", t - 120, ticket_id="T", status="pending"),
+        ev("o", "ticket.opened", t, ticket_id="T", customer_id="C", channel="email",
+           priority="urgent"),
+        ev("r", "ticket.responded", t + 60, ticket_id="T", agent_id="A"),
+        ev("k1", "ticket.opened", t + 1800, ticket_id="K1", customer_id="C", channel="web",
+           priority="low")])
+    got = p.samples()
+    pair = (("channel", "email"), ("priority", "urgent"))
+    res = (*pair, ("sla", "resolution"))
+    assert got[("cx_tickets_paused", pair)] == 1
+    assert ("cx_sla_next_breach_seconds", res) not in got
+    assert got[("cx_sla_at_risk_tickets", (*res, ("within", "4h")))] == 0
+    p.feed(orjson.dumps(e) for e in [
+        ev("c", "ticket.customer_replied", t + 3600, ticket_id="T"),
+        ev("k2", "ticket.opened", t + 3 * 3600 - 600, ticket_id="K2", customer_id="C",
+           channel="web", priority="low")])
+    got = p.samples()
+    assert got[("cx_tickets_paused", pair)] == 0
+    assert got[("cx_sla_next_breach_seconds", res)] == 600.0  # due 13:00, now 12:50
+    assert got[("cx_sla_at_risk_tickets", (*res, ("within", "15m")))] == 1
+    # The customer's reply after the first response opened a next-reply run (20 min):
+    # due 11:20, unanswered, so in breach now.
+    assert got[("cx_tickets_in_breach", (*pair, ("sla", "next_reply")))] == 1
