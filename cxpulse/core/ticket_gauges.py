@@ -180,6 +180,17 @@ def next_change(view: GaugeView, now: float) -> tuple[float, int] | None:
     return None if best == math.inf else (best, kind)
 
 
+def _last_within(now: float, seconds: float) -> float:
+    """The largest deadline d with d - now <= seconds in floating point (SPEC's test),
+    which ``now + seconds`` may miss by a rounding step either way."""
+    x = now + seconds
+    while x - now > seconds:
+        x = math.nextafter(x, -math.inf)
+    while math.nextafter(x, math.inf) - now <= seconds:
+        x = math.nextafter(x, math.inf)
+    return x
+
+
 class SortedKeys:
     """Distinct keys, sorted, in sublists of at most 2 * LOAD (add, remove, min in
     O(log n + LOAD) with C-level bisect and list moves; no rebuilds)."""
@@ -359,7 +370,7 @@ class GaugeIndex:
             next_breach[(name, *labels)] = first - now
             below = keys.rank(now)
             for within, seconds in WITHIN:
-                n = keys.rank(math.nextafter(now + seconds, math.inf)) - below
+                n = keys.rank(math.nextafter(_last_within(now, seconds), math.inf)) - below
                 if n:
                     at_risk[(name, *labels, within)] = n
         return TicketGauges(+self._open, +self._in_breach, oldest, +self._paused, at_risk,

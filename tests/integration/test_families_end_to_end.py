@@ -106,6 +106,7 @@ def _is_count(key: SampleKey) -> bool:
     return not name.endswith(("_ratio", "_mean", "_age_seconds")) and name not in (
         "cx_nps", "cx_cost_per_click", "cx_cost_per_conversion", "cx_cost_per_resolution",
         "cx_pages_per_session", "cx_watermark_seconds",
+        "cx_sla_next_breach_seconds",  # the team value is the min over workers
         "cx_staffing_required_agents")  # a hint from the owner's "now", like the quantiles
 
 

@@ -26,8 +26,9 @@ from cloudevents.v1.kafka import to_binary, to_structured
 
 from cxpulse.streams.deadletter import HEADER_OFFSET, HEADER_PARTITION, HEADER_REASON, HEADER_TOPIC
 from tests.integration.conftest import Env, Worker, free_port
+from tests.reference.tickets_naive import expected_ticket_metrics
 from tests.reference.workforce_plain import expected_workforce_metrics
-from tests.support.prom import SampleKey
+from tests.support.prom import TICKET_FAMILIES, SampleKey, mismatches, only
 from tests.support.scenario import ev, rfc3339
 from tests.support.tools import require
 
@@ -329,6 +330,51 @@ def test_agent_states_from_the_sdk_and_kcat_match_the_reference(
     assert total(samples, "cx_agents", state="acw") == 1
     assert samples[("cx_agent_busy_seconds", (("window", "24h"),))] == pytest.approx(
         299.75 + 1500.25 + 7110.5)  # SDK-1 busy, then acw to now; KC-1's first busy
+
+
+def test_ticket_pauses_and_replies_from_the_sdk_and_kcat_match_the_reference(
+        cx_env: Env, start_worker: Callable[[Env], Worker]) -> None:
+    """Binary CloudEvents from the official SDK (a customer reply sent before the status
+    it resumes) and kcat lines (a status the contract does not know): every ticket
+    series, the SLA engine's included, equals the reference's."""
+    kcat = require("kcat", "kcat")
+    end = float(int(NOW)) - 60
+    sdk = [("t1", end - 10800, "ticket.opened", {"customer_id": "C", "channel": "email",
+                                                 "priority": "urgent"}),
+           ("t2", end - 10500, "ticket.responded", {"agent_id": "A"}),
+           ("t4", end - 3600, "ticket.customer_replied", {}),  # sent before t3
+           ("t3", end - 7200, "ticket.status_changed", {"status": "pending"}),
+           ("t5", end - 1800, "ticket.responded", {"agent_id": "A"}),
+           ("t6", end, "ticket.customer_replied", {})]
+    records: list[Record] = []
+    events = []
+    for event_id, t, event_type, extra in sdk:
+        data = {"ticket_id": "SDK-T", **extra}
+        message = to_binary(CloudEvent(
+            {"type": event_type, "source": "helpdesk", "id": event_id, "time": rfc3339(t),
+             "datacontenttype": "application/json", "partitionkey": "SDK-T"}, data))
+        records.append(("cx.tickets", b"SDK-T", message.value, list(message.headers.items())))
+        events.append(ev(event_id, event_type, t, **data))
+    produce(cx_env, records)
+    lines = [ev("k1", "ticket.opened", end - 7200, ticket_id="KC-T", customer_id="C",
+                channel="chat", priority="normal"),
+             ev("k2", "ticket.responded", end - 3600, ticket_id="KC-T", agent_id="A"),
+             ev("k3", "ticket.status_changed", end - 1500, ticket_id="KC-T", status="solved"),
+             ev("k4", "ticket.status_changed", end - 1200, ticket_id="KC-T", status="pending"),
+             ev("k5", "ticket.status_changed", end, ticket_id="KC-T", status="on_hold")]
+    subprocess.run([kcat, "-P", "-b", cx_env.bootstrap, "-t", cx_env.prefix + "cx.tickets",
+                    "-K", "\t"], check=True, timeout=60,
+                   input=b"".join(b"KC-T\t" + orjson.dumps(e) + b"\n" for e in lines))
+    events += [e for e in lines if e["data"].get("status") != "solved"]
+    worker = start_worker(cx_env)
+    samples = worker.wait_for(lambda m: counted(m) >= 11, timeout=180)
+    assert total(samples, "cx_events_rejected_total", reason="invalid_field") == 1
+    problems = mismatches(only(samples, TICKET_FAMILIES), expected_ticket_metrics(events, end))
+    assert not problems, "\n".join(problems[:20])
+    assert total(samples, "cx_tickets_paused") == 1  # KC-T, on hold
+    assert total(samples, "cx_next_reply_seconds_count", window="24h") == 1  # 30 min
+    assert samples[("cx_sla_next_breach_seconds", (("channel", "email"), ("priority", "urgent"),
+                                                   ("sla", "next_reply")))] == 3600
 
 
 # ------------------------------------------------------------------ dead letters

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
+import yaml
 
 from cxpulse.config import ConfigError, load_settings
+from cxpulse.demo import demo_sla_config
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_defaults() -> None:
@@ -114,3 +119,17 @@ def test_the_cli_prints_one_line_and_exits_2(monkeypatch: pytest.MonkeyPatch,
     err = capsys.readouterr().err.strip()
     assert err.startswith("cxpulse: bad setting CXPULSE_CLOCK='sometimes'")
     assert "\n" not in err
+
+
+def test_the_shipped_sla_policies_load(tmp_path: Path) -> None:
+    """The Kubernetes ConfigMap's file and the demo's policy are valid settings."""
+    configmap = yaml.safe_load((ROOT / "deploy" / "k8s" / "configmap.yaml").read_text())
+    demo = demo_sla_config("America/New_York", 2026)
+    for name, text in (("configmap", configmap["data"]["cxpulse.toml"]), ("demo", demo)):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(text)
+        sla = load_settings({"CXPULSE_CONFIG": str(path)}).sla
+        assert set(sla.schedules) == {"normal", "low"}, name
+    office = load_settings({"CXPULSE_CONFIG": str(tmp_path / "demo.toml")}).sla.schedules["low"]
+    assert office is not None and office.zone == "America/New_York"
+    assert office.holidays == frozenset({date(2026, 12, 25)})
