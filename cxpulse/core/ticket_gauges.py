@@ -41,7 +41,6 @@ Labels = tuple[str, str]
 OPEN, UNANSWERED, FR_BREACH, RES_BREACH, NR_BREACH, PAUSED = 1, 2, 4, 8, 16, 32
 
 SLA_NAMES = ("first_response", "resolution", "next_reply")
-FR, RES, NR = 0, 1, 2
 WITHIN: tuple[tuple[str, float], ...] = (("15m", 900.0), ("1h", 3600.0), ("4h", 14400.0))
 """cx_sla_at_risk_tickets' ``within`` label and its seconds (cumulative)."""
 
@@ -51,8 +50,10 @@ AT, AFTER = 0, 1
 Due = tuple[float, int, str]
 """A heap entry: (instant, AT | AFTER, ticket id)."""
 
-Running = tuple[tuple[int, float], ...]
-"""(sla index, deadline) of a ticket's running targets."""
+Running = tuple[float | None, float | None, float | None]
+"""The deadline of each SLA's running target (by sla index), None where none runs: a
+flat tuple sharing the view's floats, the cheapest to keep per open ticket."""
+NOT_RUNNING: Running = (None, None, None)
 
 
 @dataclass(slots=True)
@@ -116,20 +117,20 @@ def is_paused_at(pauses: Sequence[tuple[float, float]], instant: float) -> bool:
 def contribution(view: GaugeView, now: float) -> tuple[int, Running]:
     """The ticket's gauge bits and running targets at ``now``."""
     if view.opened > now or not is_open_at(view.transitions, now):
-        return 0, ()
+        return 0, NOT_RUNNING
     bits = OPEN
-    running: list[tuple[int, float]] = []
+    fr = res = nr = None
     responses = view.responses
     if not (responses and responses[0] <= now):
         bits |= UNANSWERED
-        running.append((FR, view.fr_deadline))
+        fr = view.fr_deadline
         if now > view.fr_deadline:
             bits |= FR_BREACH
     paused = bool(view.pauses) and is_paused_at(view.pauses, now)
     if paused:
         bits |= PAUSED
     elif view.res_deadline < math.inf:
-        running.append((RES, view.res_deadline))
+        res = view.res_deadline
     if now > view.res_deadline:
         bits |= RES_BREACH
     for start, end, _, due in view.runs:
@@ -137,9 +138,9 @@ def contribution(view: GaugeView, now: float) -> tuple[int, Running]:
             if now > due:
                 bits |= NR_BREACH
             if not paused and due < math.inf:
-                running.append((NR, due))
+                nr = due
             break
-    return bits, tuple(running)
+    return bits, NOT_RUNNING if fr is None and res is None and nr is None else (fr, res, nr)
 
 
 def next_change(view: GaugeView, now: float) -> tuple[float, int] | None:
@@ -286,7 +287,7 @@ class _Ticket:
         self.opened = view.opened
         self.bits = 0
         """The contribution applied to the counters (at GaugeIndex.now)."""
-        self.running: Running = ()
+        self.running: Running = NOT_RUNNING
         """The running targets applied to the sorted deadlines."""
         self.due: Due | None = None
         """The heap entry of the next change instant (identity marks it live)."""
@@ -320,7 +321,7 @@ class GaugeIndex:
         else:
             self._apply(ticket_id, ticket, ticket.bits, -1)
             self._place(ticket_id, ticket, ticket.running, -1)
-            ticket.bits, ticket.running = 0, ()
+            ticket.bits, ticket.running = 0, NOT_RUNNING
             ticket.view, ticket.labels, ticket.opened = view, labels, view.opened
         if self.now is not None:
             self._refresh(ticket_id, ticket)
@@ -428,7 +429,9 @@ class GaugeIndex:
 
     def _place(self, ticket_id: str, ticket: _Ticket, running: Running, sign: int) -> None:
         """Add (or remove) the ticket's running targets to the sorted deadlines."""
-        for sla, due in running:
+        for sla, due in enumerate(running):
+            if due is None:
+                continue
             slot = (sla, ticket.labels)
             keys = self._running.get(slot)
             if keys is None:
