@@ -227,13 +227,13 @@ def view_of(history: Iterable[list[Any]],
     p = priority if priority in policy.first_response else "normal"
     schedule = policy.schedules.get(p)
     t0 = opened[TIME]
-    no_pause = pauses or ()
+    paused_intervals = pauses or ()
     fr_deadline = _deadline(schedule, t0, policy.first_response[p], ())
-    res_deadline = _deadline(schedule, t0, policy.resolution[p], no_pause)
+    res_deadline = _deadline(schedule, t0, policy.resolution[p], paused_intervals)
     target = policy.next_reply[p]
     return TicketView(t0, opened[CHANNEL], priority, responses, transitions, last,
-                      fr_deadline, res_deadline, no_pause,
-                      [(a, b, answered, _deadline(schedule, a, target, no_pause))
+                      fr_deadline, res_deadline, paused_intervals,
+                      [(a, b, answered, _deadline(schedule, a, target, paused_intervals))
                        for a, b, answered in runs] if runs else _NO_RUNS)
 
 
