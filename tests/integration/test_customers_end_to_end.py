@@ -18,11 +18,11 @@ from pathlib import Path
 import pytest
 
 from tests.integration.conftest import Env, Worker, free_port
-from tests.integration.test_families_end_to_end import _publish, _summed
+from tests.integration.test_families_end_to_end import _publish
 from tests.reference.customers_plain import expected_customer_metrics
 from tests.support import customer_scenario
 from tests.support.customer_scenario import CustomerScenario
-from tests.support.prom import SampleKey, mismatches, only
+from tests.support.prom import SampleKey, mismatches, only, summed
 
 pytestmark = pytest.mark.integration
 
@@ -107,7 +107,7 @@ def test_two_workers_sum_and_divide_to_the_single_worker_values(
     deadline = time.monotonic() + 300
     while True:
         endpoints = [w.scrape() for w in workers]
-        total = _summed(endpoints)
+        total = summed(endpoints)
         problems = mismatches({k: total.get(k, 0.0) for k in counts}, counts)
         if not problems:
             break

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from tests.integration.conftest import Env, Worker, free_port
 from tests.support import mixed_scenario
 from tests.support.expected import FAMILY_PREFIXES, expected_metrics, ratio_mismatches
 from tests.support.mixed_scenario import MixedScenario
-from tests.support.prom import TICKET_FAMILIES, SampleKey, mismatches, only
+from tests.support.prom import TICKET_FAMILIES, SampleKey, mismatches, only, summed
 
 pytestmark = pytest.mark.integration
 
@@ -90,14 +89,6 @@ def test_every_family_replayed_through_kafka_matches_the_naive_computation(
     assert not leaked, f"{len(leaked)} ids in the INFO log, e.g. {leaked[:3]}"
 
 
-def _summed(endpoints: list[dict[SampleKey, float]]) -> dict[SampleKey, float]:
-    total: dict[SampleKey, float] = defaultdict(float)
-    for samples in endpoints:
-        for key, value in samples.items():
-            total[key] += value
-    return total
-
-
 def _is_count(key: SampleKey) -> bool:
     """Series that SPEC §3 says add up over workers (no ratio, mean, quantile or age)."""
     name, labels = key
@@ -126,7 +117,7 @@ def test_two_workers_sum_to_the_single_worker_values(
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             endpoints = [w.scrape() for w in workers]
-            total = _summed(endpoints)
+            total = summed(endpoints)
             accepted = sum(v for (name, _), v in total.items() if name == "cx_events_total")
             marks_done = all(v == scenario.watermarks()[dict(k[1])["topic"]]
                              for e in endpoints for k, v in e.items()
@@ -139,7 +130,7 @@ def test_two_workers_sum_to_the_single_worker_values(
     endpoints = both_done()
     assert all(any(k[0] == "cx_events_total" and v > 0 for k, v in e.items())
                for e in endpoints), "one worker got no partition"
-    total = _summed(endpoints)
+    total = summed(endpoints)
     # cx_sla_breaches_total counts a breach when a worker's "now" passes the deadline;
     # each worker's replay clock is its own partitions' watermark, so a response
     # still on its way may let one more breach fire (never fewer): compared below.
@@ -153,13 +144,13 @@ def test_two_workers_sum_to_the_single_worker_values(
     assert sum(repeats.values()) > 0
     deadline = time.monotonic() + 60
     while True:
-        summed = _summed([w.scrape() for w in workers])
-        problems = mismatches({k: summed.get(k, 0.0) for k in repeats}, repeats)
+        latest = summed([w.scrape() for w in workers])
+        problems = mismatches({k: latest.get(k, 0.0) for k in repeats}, repeats)
         if not problems or time.monotonic() > deadline:
             break
         time.sleep(1)
     assert not problems, "\n".join(problems[:40])
-    total.update({k: summed[k] for k in repeats})
+    total.update({k: latest[k] for k in repeats})
     assert all(total[k] >= v for k, v in expected.items() if k[0] == "cx_sla_breaches_total")
     assert total[("cx_active_users", (("window", "24h"),))] == expected[
         ("cx_active_users", (("window", "24h"),))]

@@ -6,7 +6,6 @@ worker (also after a SIGKILL and restart) and with two."""
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import pytest
 from tests.integration.conftest import Env, Worker, free_port
 from tests.reference.tickets_naive import expected_ticket_metrics
 from tests.support import sla_scenario
-from tests.support.prom import TICKET_FAMILIES, SampleKey, mismatches, only
+from tests.support.prom import TICKET_FAMILIES, SampleKey, mismatches, only, summed
 from tests.support.scenario import Scenario
 
 pytestmark = pytest.mark.integration
@@ -76,14 +75,6 @@ def test_one_worker_equals_the_reference_and_recovers_after_a_kill(
     assert sum(v for (n, _), v in only(second, ("cx_sla_breaches",)).items()) == 0
 
 
-def _summed(endpoints: list[dict[SampleKey, float]]) -> dict[SampleKey, float]:
-    total: dict[SampleKey, float] = defaultdict(float)
-    for samples in endpoints:
-        for key, value in samples.items():
-            total[key] += value
-    return total
-
-
 COUNTS = ("cx_tickets_opened", "cx_tickets_resolved", "cx_tickets_open", "cx_tickets_in_breach",
           "cx_tickets_paused", "cx_sla_at_risk_tickets",
           "cx_next_reply_seconds_sum", "cx_next_reply_seconds_count",
@@ -105,7 +96,7 @@ def test_two_workers_add_up_to_the_reference(
     deadline = time.monotonic() + 300
     while True:
         endpoints = [w.scrape() for w in workers]
-        total = _summed(endpoints)
+        total = summed(endpoints)
         problems = mismatches({k: total.get(k, 0.0) for k in counts}, counts)
         if not problems and _accepted(total) == len(scenario.valid):
             break

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 
 from cxpulse.metrics_text import SampleKey
 
@@ -37,3 +38,12 @@ def mismatches(actual: Mapping[SampleKey, float], expected: Mapping[SampleKey, f
         if abs(got - want) > tolerance:
             problems.append(f"{key}: got {got}, expected {want}")
     return sorted(problems)
+
+
+def summed(endpoints: Iterable[Mapping[SampleKey, float]]) -> dict[SampleKey, float]:
+    """Every series summed over several workers' scrapes (what ``sum by`` does)."""
+    total: dict[SampleKey, float] = defaultdict(float)
+    for samples in endpoints:
+        for key, value in samples.items():
+            total[key] += value
+    return total
