@@ -89,12 +89,18 @@ class SlaTargets:
     schedules: Mapping[str, Schedule | None] = field(default_factory=dict)
     pause_statuses: frozenset[str] = frozenset({"pending", "on_hold"})
 
+    def of(self, priority: str) -> tuple[Schedule | None, float, float, float]:
+        """A priority's schedule and its first response, resolution and next reply
+        targets (``other`` and any unknown priority use normal's)."""
+        p = priority if priority in self.first_response else "normal"
+        return self.schedules.get(p), self.first_response[p], self.resolution[p], \
+            self.next_reply[p]
+
     def deadlines(self, opened: float, priority: str) -> tuple[float, float]:
         """(first response deadline, resolution deadline) of a ticket that never pauses."""
-        p = priority if priority in self.first_response else "normal"
-        schedule = self.schedules.get(p)
-        return (_deadline(schedule, opened, self.first_response[p], ()),
-                _deadline(schedule, opened, self.resolution[p], ()))
+        schedule, first_response, resolution, _ = self.of(priority)
+        return (_deadline(schedule, opened, first_response, ()),
+                _deadline(schedule, opened, resolution, ()))
 
 
 def _deadline(schedule: Schedule | None, start: float, target: float,
@@ -184,6 +190,7 @@ def view_of(history: Iterable[list[Any]],
         t, kind = entry[TIME], entry[KIND]
         if t > last:
             last = t
+        resumes = False  # open, a customer reply or a reopen ends a pause
         if kind == OPENED:
             if opened is None:
                 opened = entry
@@ -200,23 +207,19 @@ def view_of(history: Iterable[list[Any]],
                     run_start = None
                 is_open = False
             else:
-                is_open = True
-                if paused_since is not None:
-                    pauses.append((paused_since, t))
-                    paused_since = None
+                is_open = resumes = True
         elif kind == STATUS:
-            if entry[STATUS_VALUE] in policy.pause_statuses:
-                if paused_since is None:
-                    paused_since = t
-            elif paused_since is not None:
-                pauses.append((paused_since, t))
-                paused_since = None
-        else:  # a customer reply resumes the clocks, and may open a next-reply run
-            if paused_since is not None:
-                pauses.append((paused_since, t))
-                paused_since = None
+            if entry[STATUS_VALUE] not in policy.pause_statuses:
+                resumes = True
+            elif paused_since is None:
+                paused_since = t
+        else:  # a customer reply: may open a next-reply run
+            resumes = True
             if responses and run_start is None:
                 run_start = t
+        if resumes and paused_since is not None:
+            pauses.append((paused_since, t))
+            paused_since = None
     if opened is None:
         return None
     if paused_since is not None:
@@ -224,16 +227,13 @@ def view_of(history: Iterable[list[Any]],
     if run_start is not None:
         runs.append((run_start, INF, False))
     priority = opened[PRIORITY]
-    p = priority if priority in policy.first_response else "normal"
-    schedule = policy.schedules.get(p)
+    schedule, first_response, resolution, next_reply = policy.of(priority)
     t0 = opened[TIME]
     paused_intervals = pauses or ()
-    fr_deadline = _deadline(schedule, t0, policy.first_response[p], ())
-    res_deadline = _deadline(schedule, t0, policy.resolution[p], paused_intervals)
-    target = policy.next_reply[p]
     return TicketView(t0, opened[CHANNEL], priority, responses, transitions, last,
-                      fr_deadline, res_deadline, paused_intervals,
-                      [(a, b, answered, _deadline(schedule, a, target, paused_intervals))
+                      _deadline(schedule, t0, first_response, ()),
+                      _deadline(schedule, t0, resolution, paused_intervals), paused_intervals,
+                      [(a, b, answered, _deadline(schedule, a, next_reply, paused_intervals))
                        for a, b, answered in runs] if runs else _NO_RUNS)
 
 
