@@ -14,7 +14,8 @@ from cxpulse.core.admission import IngestStats
 from cxpulse.core.history_family import HistoryFamily
 from cxpulse.core.ticket_family import TicketFamily
 from cxpulse.gc_pause import collector_paused_then_frozen
-from cxpulse.streams.changelog import BATCH_MAX, BATCH_WITHIN, DeferredChangelog
+from cxpulse.streams.batches import BatchRoutes
+from cxpulse.streams.changelog import DeferredChangelog
 from cxpulse.streams.deadletter import DeadLetters
 from cxpulse.streams.gap_repair import GapReader
 from cxpulse.streams.ingest import TopicIngest
@@ -25,21 +26,22 @@ INTERNAL_ERROR = "internal_error"
 """Dead-letter reason of an event whose processing raised: a bug, not bad input."""
 
 
-async def process(stream: Any, family: Family, ingest: TopicIngest,
+async def process(routes: BatchRoutes, family: Family, ingest: TopicIngest,
                   team: TeamQuantileAgent, name: str) -> None:
     """Every agent's loop: the family's pure pipeline over a batch, the batch's table
     writes, then its dead letters and team samples.
 
     The pure part runs without awaiting, so no rebalance or recovery can come between
-    an event and its table writes; Faust acks the batch's events after this body.
-    Offsets the consumer skipped are read again after the batch that showed them.
+    an event and its table writes; the batch is acked after this body. Offsets the
+    consumer skipped are read again after the batch that showed them.
     """
     gaps = ingest.gaps
     try:
-        async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN):
-            await apply_batch([event.message for event in events], family, ingest, team, name)
+        async for batch in routes.batches(ingest.topic.get_topic_name()):
+            await apply_batch(batch.records, family, ingest, team, name)
             if family.admission.offsets.missing:
                 await read_skipped(gaps, family, ingest, team, name)
+            routes.ack(batch)
     finally:
         await gaps.close()
 
@@ -121,8 +123,8 @@ async def rebuild(family: Family, ingest: TopicIngest,
     ``lost`` ones), letting the event loop run between steps.
 
     The steps read the tables lazily (a copy of 10^6 items alone holds the loop for
-    0.1 s): nothing changes a table's size meanwhile, since the agent's stream waits
-    for the recovery and ticks and scrapes only rewrite existing keys.
+    0.1 s): nothing changes a table's size meanwhile, since no batch is fetched during
+    a recovery and ticks and scrapes only rewrite existing keys.
     """
     async with ingest.rebuilding:  # a revoke and a recovery may ask at once: in turn
         owned = ingest.assigned_partitions() - (lost or set())
@@ -174,6 +176,8 @@ class HistoryAgent(Generic[F]):
         self.histories = (self.ingest.table(self.histories_table) if self.histories_table
                           else self.table("histories"))
         self.family: F = self.build_family()
+        self.routes = BatchRoutes.of(app)
+        self.routes.route(self.ingest.topic.get_topic_name())
         app.agent(self.ingest.topic, name=self.name)(self._process)
         app.timer(1.0)(self._tick)
         self.histories.table.on_recover(self._rebuild)
@@ -185,8 +189,9 @@ class HistoryAgent(Generic[F]):
     def build_family(self) -> F:
         raise NotImplementedError
 
-    async def _process(self, stream: Any) -> None:
-        await process(stream, self.family, self.ingest, self.team, self.name)
+    async def _process(self, _stream: Any) -> None:
+        """The agent subscribes the topic; its records come in batches (streams/batches)."""
+        await process(self.routes, self.family, self.ingest, self.team, self.name)
 
     async def _tick(self) -> None:
         if self.settings.clock == "live":

@@ -15,7 +15,8 @@ from cxpulse.config import Settings
 from cxpulse.core.contacts import ContactArithmetic
 from cxpulse.core.repeat_contacts import RepeatContacts, in_time_order
 from cxpulse.streams.app import assigned_partitions, json_table_schema
-from cxpulse.streams.changelog import BATCH_MAX, BATCH_WITHIN, DeferredChangelog
+from cxpulse.streams.batches import BatchRoutes
+from cxpulse.streams.changelog import DeferredChangelog
 from cxpulse.streams.internal_offsets import InternalOffsets
 
 
@@ -40,6 +41,8 @@ class RepeatContactAgent:
         self.offsets = InternalOffsets(app, settings, self.topic, "contact-answers",
                                        settings.partitions, self._apply)
         self._sending = asyncio.Lock()
+        self.routes = BatchRoutes.of(app)
+        self.routes.route(self.topic.get_topic_name())
         app.agent(self.topic, name="contact-answers")(self._process)
         table.on_recover(self._rebuild)
         app.on_partitions_revoked.connect(self._on_revoked, weak=False)  # type: ignore[arg-type]
@@ -61,12 +64,11 @@ class RepeatContactAgent:
         contact, answered, channel = orjson.loads(value)
         self.repeats.receive(key.decode(), contact, answered, channel, partition)
 
-    async def _process(self, stream: Any) -> None:
+    async def _process(self, _stream: Any) -> None:
         try:
-            async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN):
+            async for batch in self.routes.batches(self.topic.get_topic_name()):
                 touched = set()
-                for event in events:
-                    message = event.message
+                for message in batch.records:
                     self._apply(message.key, message.value, message.partition)
                     self.offsets.note(message.partition, message.offset)
                     touched.add(message.partition)
@@ -79,6 +81,7 @@ class RepeatContactAgent:
                         self.repeats.expire(partition, now)
                 await self.table.flush()
                 await self.offsets.table.flush()
+                self.routes.ack(batch)
         finally:
             await self.offsets.close()
 

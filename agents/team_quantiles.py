@@ -18,8 +18,13 @@ import orjson
 from cxpulse.config import Settings
 from cxpulse.core.team_quantiles import TeamQuantiles
 from cxpulse.streams.app import assigned_partitions, json_table_schema
-from cxpulse.streams.changelog import BATCH_MAX, BATCH_WITHIN, DeferredChangelog
+from cxpulse.streams.batches import BatchRoutes
+from cxpulse.streams.changelog import DeferredChangelog
 from cxpulse.streams.internal_offsets import InternalOffsets
+
+ENTITIES_PER_MESSAGE = 200
+"""Entities' samples per team-samples message: one message per batch and family
+rather than one per entity, well under Kafka's 1 MB message limit."""
 
 
 class TeamQuantileAgent:
@@ -36,6 +41,8 @@ class TeamQuantileAgent:
         self.offsets = InternalOffsets(app, settings, self.topic, "team-samples", 1, self._apply)
         self._pending: deque[tuple[str, list[tuple[str, list[list[Any]]]]]] = deque()
         self._sending = asyncio.Lock()
+        self.routes = BatchRoutes.of(app)
+        self.routes.route(self.topic.get_topic_name())
         app.agent(self.topic, name="team-quantiles")(self._process)
         table.on_recover(self._rebuild)
 
@@ -51,29 +58,36 @@ class TeamQuantileAgent:
         async with self._sending:
             while self._pending:
                 family, outbox = self._pending.popleft()
-                for entity, samples in dict(outbox).items():
-                    await self.topic.send(key=f"{family}|{entity}".encode(),
-                                          value=orjson.dumps([family, entity, samples]))
+                latest = list(dict(outbox).items())
+                for start in range(0, len(latest), ENTITIES_PER_MESSAGE):
+                    await self.topic.send(key=family.encode(), value=orjson.dumps(
+                        [family, latest[start:start + ENTITIES_PER_MESSAGE]]))
 
     def owned(self) -> bool:
         """Whether this worker owns the partition, hence exports the quantiles."""
         return bool(assigned_partitions(self.app, self.topic.get_topic_name()))
 
     def _apply(self, _key: bytes, value: bytes, _partition: int) -> None:
-        family, entity, samples = orjson.loads(value)
-        self.quantiles.receive(family, entity, samples)
+        message = orjson.loads(value)
+        if len(message) == 3:  # one entity per message, as workers before 2026-12-06 sent
+            family, entity, samples = message
+            self.quantiles.receive(family, entity, samples)
+            return
+        family, changed = message
+        for entity, samples in changed:
+            self.quantiles.receive(family, entity, samples)
 
-    async def _process(self, stream: Any) -> None:
+    async def _process(self, _stream: Any) -> None:
         try:
-            async for events in stream.take_events(BATCH_MAX, BATCH_WITHIN):
-                for event in events:
-                    message = event.message
+            async for batch in self.routes.batches(self.topic.get_topic_name()):
+                for message in batch.records:
                     self._apply(message.key, message.value, message.partition)
                     self.offsets.note(message.partition, message.offset)
                 if self.offsets.offsets.missing:
                     await self.offsets.repair({0} if self.owned() else set())
                 await self.table.flush()
                 await self.offsets.table.flush()
+                self.routes.ack(batch)
         finally:
             await self.offsets.close()
 

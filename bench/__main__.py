@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import latency, peers, plot, throughput
+from bench import catchup, latency, peers, plot, throughput
 from bench.broker import local_broker
 
 RESULTS = Path(__file__).parent / "results"
@@ -43,6 +43,7 @@ class Results:
     """peer -> events/s per run (bench.peers)."""
     peer_notes: dict[str, str] = field(default_factory=dict)
     """peer -> why it was not measured."""
+    catchup: catchup.CatchUp | None = None
 
     @property
     def ratio(self) -> float:
@@ -89,6 +90,12 @@ def markdown(r: Results) -> str:
             f"| {_percentile(r.latency_ms, 0.5):,.0f} ms |",
             f"| publish -> /metrics latency p99 | {_percentile(r.latency_ms, 0.99):,.0f} ms |",
         ]
+    if r.catchup:
+        c = r.catchup
+        lines.append(f"| catch-up after a {c.outage:,.0f} s outage at {c.rate:,.0f} events/s "
+                     f"| current again (watermark within {catchup.CURRENT:.0f} s) "
+                     f"{c.seconds:,.1f} s after the restart, reading {c.backlog:,} events "
+                     f"({c.drain_rate:,.0f}/s) |")
     for case, (items, grown) in r.memory.items():
         lines.append(f"| RSS growth, {items:,} {case.replace('_', ' ')} "
                      f"| {grown / 2**20:,.1f} MiB ({grown / items:,.0f} B each) |")
@@ -107,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--latency-seconds", type=float, default=60.0)
     p.add_argument("--memory-items", type=int, default=1_000_000)
+    p.add_argument("--catchup-outage", type=float, default=600.0,
+                   help="seconds a live worker is stopped while events arrive (0: skip)")
+    p.add_argument("--catchup-rate", type=float, default=1000.0)
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--two-workers", action=argparse.BooleanOptionalAction, default=True,
                    help="also replay with two workers in one group (default: yes)")
@@ -153,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"latency at {results.latency_rate:,.0f} events/s...", file=sys.stderr)
             results.latency_ms = latency.measure(bootstrap, Path(tmp), results.latency_rate,
                                                  args.latency_seconds)
+        if args.catchup_outage > 0:
+            print(f"catch-up after {args.catchup_outage:,.0f} s at {args.catchup_rate:,.0f} "
+                  "events/s...", file=sys.stderr, flush=True)
+            results.catchup = catchup.measure(bootstrap, Path(tmp), args.catchup_rate,
+                                              args.catchup_outage,
+                                              warm=min(30.0, args.catchup_outage))
     for case in ("open_tickets", "daily_users"):
         if args.memory_items > 0:
             print(f"memory: {args.memory_items:,} {case}...", file=sys.stderr, flush=True)

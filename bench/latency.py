@@ -58,14 +58,19 @@ async def _publish(bootstrap: str, topic: str, rate: float, seconds: float) -> l
     return sent
 
 
+def live_env(bootstrap: str, prefix: str, name: str, port: int, tmp: Path) -> dict[str, str]:
+    """A live-clock worker's environment: fresh app id, topics under ``prefix``."""
+    return {**os.environ, "CXPULSE_KAFKA_BOOTSTRAP": bootstrap, "CXPULSE_TOPIC_PREFIX": prefix,
+            "CXPULSE_APP_ID": f"bench-{name}-{time.time_ns()}", "CXPULSE_CLOCK": "live",
+            "CXPULSE_METRICS_PORT": str(port), "CXPULSE_WEB_PORT": str(free_port()),
+            "CXPULSE_DATA_DIR": str(tmp / f"{name}-worker")}
+
+
 def measure(bootstrap: str, tmp: Path, rate: float, seconds: float) -> list[float]:
     """Latencies in milliseconds of every probe that became visible."""
     prefix = f"lat{time.time_ns()}."
     port = free_port()
-    env = {**os.environ, "CXPULSE_KAFKA_BOOTSTRAP": bootstrap, "CXPULSE_TOPIC_PREFIX": prefix,
-           "CXPULSE_APP_ID": f"bench-latency-{time.time_ns()}", "CXPULSE_CLOCK": "live",
-           "CXPULSE_METRICS_PORT": str(port), "CXPULSE_WEB_PORT": str(free_port()),
-           "CXPULSE_DATA_DIR": str(tmp / "latency-worker")}
+    env = live_env(bootstrap, prefix, "latency", port, tmp)
     # Create the topics (and let the worker join) with one warm-up event first.
     asyncio.run(_publish(bootstrap, prefix + "cx.tickets", 1, 1))
     log = (tmp / "latency-worker.log").open("wb")

@@ -1,13 +1,13 @@
 """Table writes with their changelog records coalesced per key per batch.
 
 A Faust table sends one changelog record for every assignment. Agents process a
-batch of events at a time (``stream.take_events``), and within a batch the same
-key is often written several times (a ticket's events, a session's page views):
-only its last value needs to reach the changelog. This is Kafka Streams' record
-cache: values change in the in-memory store at once, and each dirty key's final
-value (or tombstone) is sent when the batch ends. Faust acks the batch's events
-only after the agent's loop body has run, and flushes the Kafka client before it
-commits their offsets, so a crash can lose a batch's writes only together with
+batch of events at a time (a fetch's records of one partition, streams/batches.py),
+and within a batch the same key is often written several times (a ticket's events,
+a session's page views): only its last value needs to reach the changelog. This is
+Kafka Streams' record cache: values change in the in-memory store at once, and each
+dirty key's final value (or tombstone) is sent when the batch ends. A batch is acked
+only after the agent's loop body has run, and Faust flushes the Kafka client before
+it commits their offsets, so a crash can lose a batch's writes only together with
 the right to skip its events: they are read and applied again.
 """
 
@@ -18,8 +18,6 @@ from typing import Any
 
 BATCH_MAX = 1000
 """Events per batch at most: one changelog record per written key per batch."""
-BATCH_WITHIN = 0.05
-"""Seconds a batch waits to fill: the latency it may add to a live event."""
 
 
 class DeferredChangelog(MutableMapping[str, Any]):

@@ -31,22 +31,38 @@ class Message:
 
 
 @dataclass
-class Event:
-    message: Message
+class Batch:
+    records: list[Message]
 
 
 class Stream:
-    def __init__(self, batches: list[list[Message]]) -> None:
-        self.batches = batches
+    """Batches as :class:`cxpulse.streams.batches.BatchRoutes` hands them over, and
+    which of them were acked after all their records' table writes were sent."""
 
-    async def take_events(self, n: int, within: float) -> AsyncIterator[list[Event]]:
-        for batch in self.batches:
-            yield [Event(m) for m in batch]
+    def __init__(self, batches: list[list[Message]], tables: list[RecordingTable]) -> None:
+        self.pending = batches
+        self.tables = tables
+        self.acked: list[tuple[int, int]] = []
+        """(batch's last offset, changelog records sent when it was acked)"""
+
+    async def batches(self, topic: str) -> AsyncIterator[Batch]:
+        assert topic == "cx.tickets"
+        for records in self.pending:
+            yield Batch(records)
+
+    def ack(self, batch: Batch) -> None:
+        self.acked.append((batch.records[-1].offset, sum(len(t.sent) for t in self.tables)))
+
+
+class Topic:
+    def get_topic_name(self) -> str:
+        return "cx.tickets"
 
 
 class Ingest:
     def __init__(self, tables: list[DeferredChangelog]) -> None:
         self.tables = tables
+        self.topic = Topic()
         self.deadletters = self
         self.gaps = GapReader(Settings(), "cx.tickets")  # never reads: no offset is skipped
         self.sent: list[tuple[int, str]] = []
@@ -86,8 +102,10 @@ async def test_an_event_that_raises_goes_to_the_dead_letters_and_the_batch_goes_
     ingest = Ingest([histories])
     batches = [[Message(opened(n), 0, n, key=f"T{n}".encode()) for n in range(5)],
                [Message(b"not json", 0, 5), Message(opened(6), 0, 6, key=b"T6")]]
-    await process(Stream(batches), family, ingest, Team(), "tickets")  # type: ignore[arg-type]
+    stream = Stream(batches, [table])
+    await process(stream, family, ingest, Team(), "tickets")  # type: ignore[arg-type]
     assert ingest.sent == [(3, INTERNAL_ERROR), (5, "invalid_json")]
+    assert stream.acked == [(4, 4), (6, 5)]  # each batch acked once its writes were sent
     assert sorted(histories) == ["T0", "T1", "T2", "T4", "T6"]
     assert len(table.sent) == 5  # every written ticket reached its changelog
     assert plain.stats.rejected[("cx.tickets", INTERNAL_ERROR)] == 1
@@ -132,7 +150,7 @@ async def test_a_rebuild_while_a_batch_awaits_does_not_lose_its_team_samples() -
     batch = [Message(opened(1), 0, 0, key=b"T1"), Message(responded(2, 1), 0, 1, key=b"T1"),
              Message(b"not json", 0, 2)]
     team = RecordingTeam()
-    await process(Stream([batch]), family, RebuildingIngest([histories], family), team,  # type: ignore[arg-type]
+    await process(Stream([batch], []), family, RebuildingIngest([histories], family), team,  # type: ignore[arg-type]
                   "tickets")
     assert list(team.received) == ["T1"]
     assert [sample[-1] for sample in team.received["T1"]] == [61.0]  # first response
@@ -158,6 +176,6 @@ async def test_a_rebuild_while_the_changelog_is_sent_does_not_lose_team_samples(
     rebuilt.append(family)
     batch = [Message(opened(1), 0, 0, key=b"T1"), Message(responded(2, 1), 0, 1, key=b"T1")]
     team = RecordingTeam()
-    await process(Stream([batch]), family, Ingest([histories]), team,  # type: ignore[arg-type]
+    await process(Stream([batch], []), family, Ingest([histories]), team,  # type: ignore[arg-type]
                   "tickets")
     assert [sample[-1] for sample in team.received["T1"]] == [61.0]
