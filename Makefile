@@ -30,7 +30,7 @@ bench: $(BIN)/cxpulse
 	$(BIN)/python -m bench
 
 bench-quick: $(BIN)/cxpulse
-	$(BIN)/python -m bench --events 20000 --repeat 3 --latency-seconds 20 --memory-items 100000 --catchup-outage 60
+	$(BIN)/python -m bench --events 20000 --repeat 3 --latency-seconds 20 --memory-items 100000 --catchup-outage 60 --restart-entities 20000
 
 bench-smoke: $(BIN)/cxpulse
 	$(BIN)/python -m pytest tests/bench -q -m bench

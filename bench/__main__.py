@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench import catchup, latency, peers, plot, throughput
+from bench import catchup, latency, peers, plot, restart, throughput
 from bench.broker import local_broker
 
 RESULTS = Path(__file__).parent / "results"
@@ -44,6 +44,7 @@ class Results:
     peer_notes: dict[str, str] = field(default_factory=dict)
     """peer -> why it was not measured."""
     catchup: catchup.CatchUp | None = None
+    restart: restart.Restart | None = None
 
     @property
     def ratio(self) -> float:
@@ -96,6 +97,13 @@ def markdown(r: Results) -> str:
                      f"| current again (watermark within {catchup.CURRENT:.0f} s) "
                      f"{c.seconds:,.1f} s after the restart, reading {c.backlog:,} events "
                      f"({c.drain_rate:,.0f}/s) |")
+    if r.restart:
+        s = r.restart
+        lines.append(f"| restart after SIGKILL with {s.entities:,} open tickets and "
+                     f"{s.entities:,} daily users | numbers right again {s.seconds:,.1f} s "
+                     f"after the start (first load {s.first_load:,.1f} s); changelogs "
+                     f"{s.changelog_bytes / 2**20:,.1f} MiB, {s.bytes_per_entity:,.0f} B "
+                     "per entity |")
     for case, (items, grown) in r.memory.items():
         lines.append(f"| RSS growth, {items:,} {case.replace('_', ' ')} "
                      f"| {grown / 2**20:,.1f} MiB ({grown / items:,.0f} B each) |")
@@ -112,11 +120,13 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     p.add_argument("--events", type=int, default=1_000_000)
     p.add_argument("--repeat", type=int, default=3)
-    p.add_argument("--latency-seconds", type=float, default=60.0)
+    p.add_argument("--latency-seconds", type=float, default=300.0)
     p.add_argument("--memory-items", type=int, default=1_000_000)
     p.add_argument("--catchup-outage", type=float, default=600.0,
                    help="seconds a live worker is stopped while events arrive (0: skip)")
     p.add_argument("--catchup-rate", type=float, default=1000.0)
+    p.add_argument("--restart-entities", type=int, default=1_000_000,
+                   help="open tickets and daily users a killed worker restarts with (0: skip)")
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--two-workers", action=argparse.BooleanOptionalAction, default=True,
                    help="also replay with two workers in one group (default: yes)")
@@ -169,6 +179,11 @@ def main(argv: list[str] | None = None) -> int:
             results.catchup = catchup.measure(bootstrap, Path(tmp), args.catchup_rate,
                                               args.catchup_outage,
                                               warm=min(30.0, args.catchup_outage))
+        if args.restart_entities > 0:
+            print(f"restart with {args.restart_entities:,} open tickets and daily users...",
+                  file=sys.stderr, flush=True)
+            results.restart = restart.measure(bootstrap, Path(tmp) / "broker", Path(tmp),
+                                              args.restart_entities)
     for case in ("open_tickets", "daily_users"):
         if args.memory_items > 0:
             print(f"memory: {args.memory_items:,} {case}...", file=sys.stderr, flush=True)

@@ -1,9 +1,12 @@
 """Publish -> visible on /metrics, under a steady publish rate, on a live-clock worker.
 
-Every probe is a new ``ticket.opened`` stamped with the wall clock. A poller scrapes
-``/metrics`` every 50 ms; the i-th probe is visible when the worker's count of
-opened tickets reaches i + 1. Latency includes one scrape, which is what a
-Prometheus or the live page would see.
+Every probe is a new ``ticket.opened`` stamped with the wall clock, so the backlog
+grows all along (nothing is resolved). ``/metrics`` is scraped every second, as
+Prometheus would. At each scrape, the newest probe it shows (the worker's count of
+opened tickets) was published some time before the scrape returned: that age is the
+publish -> /metrics latency of the probe at the visibility frontier, to within the
+gap between two probes (the next probe, published 1/rate later, was not visible
+yet). One figure per scrape; the percentiles are over those.
 """
 
 from __future__ import annotations
@@ -23,9 +26,8 @@ from tqdm import tqdm
 from cxpulse.addresses import free_port
 from cxpulse.metrics_text import scrape
 
-POLL = 0.05
-"""Seconds between scrapes: back to back, the scrapes would hold the worker's event
-loop most of the time; this adds at most 50 ms (25 ms on average) to each figure."""
+POLL = 1.0
+"""Seconds between scrapes, as a Prometheus scraping every second."""
 OPENED = ("cx_events_total", (("event_type", "ticket.opened"), ("topic", "cx.tickets")))
 
 
@@ -67,7 +69,7 @@ def live_env(bootstrap: str, prefix: str, name: str, port: int, tmp: Path) -> di
 
 
 def measure(bootstrap: str, tmp: Path, rate: float, seconds: float) -> list[float]:
-    """Latencies in milliseconds of every probe that became visible."""
+    """Latencies in milliseconds, one per scrape while probes were arriving."""
     prefix = f"lat{time.time_ns()}."
     port = free_port()
     env = live_env(bootstrap, prefix, "latency", port, tmp)
@@ -77,20 +79,20 @@ def measure(bootstrap: str, tmp: Path, rate: float, seconds: float) -> list[floa
     proc = subprocess.Popen([sys.executable, "-m", "cxpulse.cli", "worker"], env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/metrics"
-    seen: list[float] = []
+    frontier: list[tuple[float, int]] = []
+    """(when a scrape returned, probes it showed)"""
     stop = threading.Event()
 
     def poll() -> None:
         while not stop.is_set():
+            started = time.monotonic()
             try:
                 count = int(scrape(url).get(OPENED, 0.0)) - 1  # minus the warm-up
             except OSError:
-                time.sleep(0.05)
-                continue
-            now = time.monotonic()
-            while len(seen) < count:
-                seen.append(now)
-            time.sleep(POLL)
+                count = -1
+            if count > 0:
+                frontier.append((time.monotonic(), count))
+            time.sleep(max(0.0, POLL - (time.monotonic() - started)))
 
     try:
         deadline = time.monotonic() + 120
@@ -105,7 +107,7 @@ def measure(bootstrap: str, tmp: Path, rate: float, seconds: float) -> list[floa
         poller.start()
         sent = asyncio.run(_publish(bootstrap, prefix + "cx.tickets", rate, seconds))
         wait_until = time.monotonic() + 30
-        while len(seen) < len(sent) and time.monotonic() < wait_until:
+        while (not frontier or frontier[-1][1] < len(sent)) and time.monotonic() < wait_until:
             time.sleep(0.1)
         stop.set()
         poller.join()
@@ -113,4 +115,7 @@ def measure(bootstrap: str, tmp: Path, rate: float, seconds: float) -> list[floa
         proc.terminate()
         proc.wait(timeout=60)
         log.close()
-    return [(s - p) * 1000 for p, s in zip(sent, seen, strict=False)]
+    # Scrapes after the last probe showed it would only measure the wait since.
+    shown = [(at, count) for n, (at, count) in enumerate(frontier)
+             if n == 0 or frontier[n - 1][1] < len(sent)]
+    return [(at - sent[count - 1]) * 1000 for at, count in shown]

@@ -12,11 +12,14 @@ from __future__ import annotations
 class Watermark:
     """Per-partition maxima and the monotonic watermark derived from them."""
 
-    __slots__ = ("_floor", "heard", "partition_max")
+    __slots__ = ("_floor", "_moved", "heard", "partition_max")
 
     def __init__(self) -> None:
         self.partition_max: dict[int, float] = {}
         self._floor: float | None = None
+        self._moved = False
+        """A maximum moved since the floor was last computed (read several times per
+        event, it is recomputed once)."""
         self.heard: dict[int, float] = {}
         """partition -> wall-clock time of its latest event (for :meth:`active_value`)."""
 
@@ -27,16 +30,17 @@ class Watermark:
         old = self.partition_max.get(partition)
         if old is None or event_time > old:
             self.partition_max[partition] = event_time
+            self._moved = True
             return True
         return False
 
     def value(self) -> float | None:
         """The watermark, or None before any event."""
-        if not self.partition_max:
-            return self._floor
-        low = min(self.partition_max.values())
-        if self._floor is None or low > self._floor:
-            self._floor = low
+        if self._moved:
+            self._moved = False
+            low = min(self.partition_max.values())
+            if self._floor is None or low > self._floor:
+                self._floor = low
         return self._floor
 
     def active_value(self, wall: float, idle_after: float) -> float | None:

@@ -15,12 +15,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.bench]
 
 def test_the_bench_produces_numbers_and_a_plot(tmp_path: Path) -> None:
     assert main(["--events", "1500", "--repeat", "1", "--latency-seconds", "4",
-                 "--memory-items", "5000", "--catchup-outage", "5", "--peer", "faust",
+                 "--memory-items", "5000", "--catchup-outage", "5", "--restart-entities", "300",
+                 "--peer", "faust",
                  "--out", str(tmp_path)]) == 0
     table = (tmp_path / "results.md").read_text()
     for measure in ("baseline", "cxpulse worker", "ratio", "latency p50", "latency p99",
                     "open tickets", "daily users", "two workers", "peer: bare Faust",
-                    "catch-up after a 5 s outage"):
+                    "catch-up after a 5 s outage", "restart after SIGKILL with 300"):
         assert measure in table, table
     records = float(re.search(r"changelog records per event \(median\) \| ([\d.]+)",  # type: ignore[union-attr]
                               table).group(1))
