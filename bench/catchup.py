@@ -24,8 +24,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
-from bench.latency import live_env
-from cxpulse.addresses import free_port
+from bench.live import LiveWorker
 from cxpulse.metrics_text import scrape
 
 CURRENT = 5.0
@@ -124,21 +123,13 @@ def _until_current(url: str, proc: subprocess.Popen[bytes], limit: float, what: 
 
 def measure(bootstrap: str, tmp: Path, rate: float = 1000.0, outage: float = 600.0,
             warm: float = 30.0, limit: float = 1800.0) -> CatchUp:
-    prefix = f"catchup{time.time_ns()}."
-    port = free_port()
-    env = live_env(bootstrap, prefix, "catchup", port, tmp)
-    url = f"http://127.0.0.1:{port}/metrics"
-    traffic = Traffic(bootstrap, prefix + "cx.tickets", rate)
+    worker = LiveWorker(bootstrap, "catchup", tmp)
+    traffic = Traffic(bootstrap, worker.prefix + "cx.tickets", rate)
     traffic.start()
-    log = (tmp / "catchup-worker.log").open("ab")
-
-    def start_worker() -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-m", "cxpulse.cli", "worker"], env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
     try:
-        proc = start_worker()
+        proc = worker.start()
         try:
-            _until_current(url, proc, limit, "starting")
+            _until_current(worker.url, proc, limit, "starting")
             time.sleep(warm)
         finally:
             proc.terminate()
@@ -146,14 +137,13 @@ def measure(bootstrap: str, tmp: Path, rate: float = 1000.0, outage: float = 600
         stopped_at = traffic.sent
         for _ in tqdm(range(int(outage)), desc="outage", unit=" s", file=sys.stderr):
             time.sleep(1.0)
-        proc = start_worker()
+        proc = worker.start()
         try:
-            seconds = _until_current(url, proc, limit, "catching up")
+            seconds = _until_current(worker.url, proc, limit, "catching up")
             backlog = traffic.sent - stopped_at
         finally:
             proc.terminate()
             proc.wait(timeout=60)
     finally:
         traffic.stop()
-        log.close()
     return CatchUp(rate, outage, seconds, backlog)

@@ -12,8 +12,6 @@ yet). One figure per scrape; the percentiles are over those.
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
 import sys
 import threading
 import time
@@ -23,7 +21,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
-from cxpulse.addresses import free_port
+from bench.live import LiveWorker
 from cxpulse.metrics_text import scrape
 
 POLL = 1.0
@@ -31,15 +29,16 @@ POLL = 1.0
 OPENED = ("cx_events_total", (("event_type", "ticket.opened"), ("topic", "cx.tickets")))
 
 
-def _probe(n: int, t: float) -> bytes:
-    return orjson.dumps({"specversion": "1.0", "id": f"probe-{n}", "source": "bench",
+def _probe(n: int, t: float, name: str) -> bytes:
+    return orjson.dumps({"specversion": "1.0", "id": f"{name}-{n}", "source": "bench",
                          "type": "ticket.opened", "time": time.strftime(
                              "%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t % 1 * 1000):03d}Z",
-                         "data": {"ticket_id": f"P-{n}", "customer_id": "C", "channel": "chat",
+                         "data": {"ticket_id": f"{name}-{n}", "customer_id": "C", "channel": "chat",
                                   "priority": "normal"}})
 
 
-async def _publish(bootstrap: str, topic: str, rate: float, seconds: float) -> list[float]:
+async def _publish(bootstrap: str, topic: str, rate: float, seconds: float,
+                   name: str = "probe") -> list[float]:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
     await producer.start()
     sent: list[float] = []
@@ -51,7 +50,7 @@ async def _publish(bootstrap: str, topic: str, rate: float, seconds: float) -> l
                 due = start + n / rate
                 await asyncio.sleep(max(0.0, due - time.monotonic()))
                 now = time.time()
-                await producer.send(topic, _probe(n, now), key=f"P-{n}".encode())
+                await producer.send(topic, _probe(n, now, name), key=f"{name}-{n}".encode())
                 sent.append(time.monotonic())
                 bar.update(1)
         await producer.flush()
@@ -60,25 +59,14 @@ async def _publish(bootstrap: str, topic: str, rate: float, seconds: float) -> l
     return sent
 
 
-def live_env(bootstrap: str, prefix: str, name: str, port: int, tmp: Path) -> dict[str, str]:
-    """A live-clock worker's environment: fresh app id, topics under ``prefix``."""
-    return {**os.environ, "CXPULSE_KAFKA_BOOTSTRAP": bootstrap, "CXPULSE_TOPIC_PREFIX": prefix,
-            "CXPULSE_APP_ID": f"bench-{name}-{time.time_ns()}", "CXPULSE_CLOCK": "live",
-            "CXPULSE_METRICS_PORT": str(port), "CXPULSE_WEB_PORT": str(free_port()),
-            "CXPULSE_DATA_DIR": str(tmp / f"{name}-worker")}
-
-
 def measure(bootstrap: str, tmp: Path, rate: float, seconds: float) -> list[float]:
     """Latencies in milliseconds, one per scrape while probes were arriving."""
-    prefix = f"lat{time.time_ns()}."
-    port = free_port()
-    env = live_env(bootstrap, prefix, "latency", port, tmp)
+    worker = LiveWorker(bootstrap, "latency", tmp)
+    topic = worker.prefix + "cx.tickets"
     # Create the topics (and let the worker join) with one warm-up event first.
-    asyncio.run(_publish(bootstrap, prefix + "cx.tickets", 1, 1))
-    log = (tmp / "latency-worker.log").open("wb")
-    proc = subprocess.Popen([sys.executable, "-m", "cxpulse.cli", "worker"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/metrics"
+    asyncio.run(_publish(bootstrap, topic, 1, 1, name="warm-up"))
+    proc = worker.start()
+    url = worker.url
     frontier: list[tuple[float, int]] = []
     """(when a scrape returned, probes it showed)"""
     stop = threading.Event()
@@ -105,7 +93,7 @@ def measure(bootstrap: str, tmp: Path, rate: float, seconds: float) -> list[floa
             time.sleep(0.5)
         poller = threading.Thread(target=poll, daemon=True)
         poller.start()
-        sent = asyncio.run(_publish(bootstrap, prefix + "cx.tickets", rate, seconds))
+        sent = asyncio.run(_publish(bootstrap, topic, rate, seconds))
         wait_until = time.monotonic() + 30
         while (not frontier or frontier[-1][1] < len(sent)) and time.monotonic() < wait_until:
             time.sleep(0.1)
@@ -114,7 +102,6 @@ def measure(bootstrap: str, tmp: Path, rate: float, seconds: float) -> list[floa
     finally:
         proc.terminate()
         proc.wait(timeout=60)
-        log.close()
     # Scrapes after the last probe showed it would only measure the wait since.
     shown = [(at, count) for n, (at, count) in enumerate(frontier)
              if n == 0 or frontier[n - 1][1] < len(sent)]

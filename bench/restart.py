@@ -23,8 +23,7 @@ import orjson
 from aiokafka import AIOKafkaProducer
 from tqdm import tqdm
 
-from bench.latency import live_env
-from cxpulse.addresses import free_port
+from bench.live import LiveWorker
 from cxpulse.metrics_text import scrape
 
 USERS_24H = ("cx_active_users", (("window", "24h"),))
@@ -103,30 +102,20 @@ def _changelog_bytes(broker_dir: Path, app_id: str) -> int:
 
 def measure(bootstrap: str, broker_dir: Path, tmp: Path, n: int,
             limit: float = 3600.0) -> Restart:
-    prefix = f"restart{time.time_ns()}."
-    port = free_port()
-    env = live_env(bootstrap, prefix, "restart", port, tmp)
-    url = f"http://127.0.0.1:{port}/metrics"
-    asyncio.run(_publish(bootstrap, prefix, n))
-    log = (tmp / "restart-worker.log").open("ab")
-
-    def start_worker() -> subprocess.Popen[bytes]:
-        return subprocess.Popen([sys.executable, "-m", "cxpulse.cli", "worker"], env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
+    worker = LiveWorker(bootstrap, "restart", tmp)
+    url = worker.url
+    asyncio.run(_publish(bootstrap, worker.prefix, n))
+    proc = worker.start()
     try:
-        proc = start_worker()
-        try:
-            first_load = _until_complete(url, proc, n, limit, "first load")
-            time.sleep(3.0)  # a commit and the last changelog writes
-        finally:
-            proc.kill()
-            proc.wait(timeout=60)
-        proc = start_worker()
-        try:
-            seconds = _until_complete(url, proc, n, limit, "restart")
-        finally:
-            proc.terminate()
-            proc.wait(timeout=60)
+        first_load = _until_complete(url, proc, n, limit, "first load")
+        time.sleep(3.0)  # a commit and the last changelog writes
     finally:
-        log.close()
-    return Restart(n, first_load, seconds, _changelog_bytes(broker_dir, env["CXPULSE_APP_ID"]))
+        proc.kill()
+        proc.wait(timeout=60)
+    proc = worker.start()
+    try:
+        seconds = _until_complete(url, proc, n, limit, "restart")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    return Restart(n, first_load, seconds, _changelog_bytes(broker_dir, worker.app_id))
