@@ -16,8 +16,9 @@ flush the changelog writes, then commit):
   the batch's offsets enter the same acked-offset bookkeeping ``Consumer.ack``
   fills, and a commit flushes the producer (every changelog record) first;
 - each batch is tracked like a message being processed (``track_message`` on one
-  marker per partition), so a revoke waits until the agent has applied and acked
-  every batch queued before it, as Faust waits for the events its agents took;
+  marker per partition), so a revoke waits for the batch an agent is applying, as
+  Faust waits for the events its agents took; batches still queued are skipped and
+  forgotten, as Faust clears its buffers, and read again after the seek;
 - a batch fetched before a rebalance is never applied after it: the fetch loop stops
   at a new generation or suspended flow, and an agent skips a batch of an older
   generation.
@@ -88,9 +89,13 @@ class BatchRoutes:
         be :meth:`ack`-ed after it is applied (or it is read again after the next
         rebalance)."""
         queue = self.queues[topic]
+        consumer: Any = self.app.consumer
         while True:
             batch = await queue.get()
-            if batch.generation != self.app.consumer_generation_id:
+            if batch.generation != self.app.consumer_generation_id or not consumer.flow_active:
+                # A rebalance is under way (or was): like the events Faust clears from
+                # its buffers then, the batch is read again after the seek, by whichever
+                # worker owns its partitions.
                 self._forget(batch)
                 continue
             yield batch
@@ -205,9 +210,11 @@ async def _put(queue: asyncio.Queue[Batch], batch: Batch, suspended: Any) -> boo
         return True
     put = asyncio.ensure_future(queue.put(batch))
     stop = asyncio.ensure_future(suspended.wait())
-    await asyncio.wait({put, stop}, return_when=asyncio.FIRST_COMPLETED)
-    stop.cancel()
-    if put.done():
-        return True
-    put.cancel()  # a cancelled Queue.put has put nothing
-    return False
+    try:
+        await asyncio.wait({put, stop}, return_when=asyncio.FIRST_COMPLETED)
+    finally:  # also when the fetch loop is cancelled: no batch queued behind its back
+        stop.cancel()
+        queued = put.done()
+        if not queued:
+            put.cancel()  # a cancelled Queue.put has put nothing
+    return queued

@@ -156,13 +156,13 @@ async def test_a_rebuild_while_a_batch_awaits_does_not_lose_its_team_samples() -
     assert [sample[-1] for sample in team.received["T1"]] == [61.0]  # first response
 
 
-class RebuildingTopic:
+class RebuildingProducer:
     """A recovery (or a revoke) that runs while the batch hands its changelog over."""
 
     def __init__(self, family: list[TicketFamily]) -> None:
         self.family = family
 
-    async def send(self, **_: Any) -> None:
+    async def send(self, *_: Any) -> None:
         self.family[0].rebuild({0})
 
 
@@ -170,7 +170,7 @@ async def test_a_rebuild_while_the_changelog_is_sent_does_not_lose_team_samples(
     plain = Pipeline()
     table = RecordingTable()
     rebuilt: list[TicketFamily] = []
-    table.changelog_topic = RebuildingTopic(rebuilt)  # type: ignore[assignment]
+    table.app.producer = RebuildingProducer(rebuilt)  # type: ignore[assignment]
     histories = DeferredChangelog(table)
     family = TicketFamily(plain.admission, histories, plain.family.index.targets, 7 * 86400.0)
     rebuilt.append(family)

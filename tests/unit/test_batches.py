@@ -185,3 +185,34 @@ async def _first(batches: Any) -> Any:
         yield batch
         return
 
+
+
+async def test_a_fetch_loop_cancelled_while_waiting_for_room_queues_nothing() -> None:
+    queue: asyncio.Queue[Batch] = asyncio.Queue(1)
+    queue.put_nowait(Batch([], 0, ["first"]))
+    put = asyncio.ensure_future(_put(queue, Batch([], 0, ["untracked"]), Event()))
+    await asyncio.sleep(0.01)
+    put.cancel()  # the fetcher stopped for a rebalance
+    await asyncio.sleep(0.01)
+    assert queue.get_nowait().markers == ["first"]
+    await asyncio.sleep(0.01)
+    assert queue.empty()  # the abandoned batch was never tracked: it must not be applied
+
+
+async def test_batches_queued_when_a_revoke_stops_the_flow_are_forgotten_not_applied() -> None:
+    app, routes = app_with_routes()
+    consumer = app.consumer
+    tp = TopicPartition(ROUTED, 0)
+    queued = [Batch([record(ROUTED, n)], app.consumer_generation_id,
+                    [consumer._to_message(tp, record(ROUTED, n))]) for n in range(2)]
+    for batch in queued:
+        routes.queues[ROUTED].put_nowait(batch)
+        consumer.track_message(batch.markers[0])
+    consumer.stop_flow()  # what a revoke does first
+    batches = routes.batches(ROUTED)
+    waiting = asyncio.ensure_future(batches.__anext__())
+    await asyncio.sleep(0.01)
+    assert not waiting.done()  # both skipped: nothing to apply
+    assert len(consumer._unacked_messages) == 0  # so wait_empty does not wait for them
+    assert consumer._new_offset(tp) is None  # and nothing of them is committed
+    waiting.cancel()
