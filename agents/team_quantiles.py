@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Iterator
 from typing import Any
 
 import faust
@@ -22,9 +23,27 @@ from cxpulse.streams.batches import BatchRoutes
 from cxpulse.streams.changelog import DeferredChangelog
 from cxpulse.streams.internal_offsets import InternalOffsets
 
-ENTITIES_PER_MESSAGE = 200
-"""Entities' samples per team-samples message: one message per batch and family
-rather than one per entity, well under Kafka's 1 MB message limit."""
+MESSAGE_BYTES = 128 * 1024
+"""Entities' samples are packed into team-samples messages of about this size (one
+per batch and family, rather than one per entity); an entity larger than this goes
+alone, as every entity did before. Kafka's default limit is 1 MB per message, and an
+agent's samples of two days can be tens of kilobytes."""
+
+
+def packed(family: str, latest: dict[str, list[list[Any]]]) -> Iterator[bytes]:
+    """``[family, [[entity, samples], ...]]`` messages of about :data:`MESSAGE_BYTES`."""
+    head = orjson.dumps(family)
+    parts: list[bytes] = []
+    size = 0
+    for entity, samples in latest.items():
+        part = orjson.dumps([entity, samples])
+        if parts and size + len(part) > MESSAGE_BYTES:
+            yield b"[" + head + b",[" + b",".join(parts) + b"]]"
+            parts, size = [], 0
+        parts.append(part)
+        size += len(part) + 1
+    if parts:
+        yield b"[" + head + b",[" + b",".join(parts) + b"]]"
 
 
 class TeamQuantileAgent:
@@ -58,10 +77,8 @@ class TeamQuantileAgent:
         async with self._sending:
             while self._pending:
                 family, outbox = self._pending.popleft()
-                latest = list(dict(outbox).items())
-                for start in range(0, len(latest), ENTITIES_PER_MESSAGE):
-                    await self.topic.send(key=family.encode(), value=orjson.dumps(
-                        [family, latest[start:start + ENTITIES_PER_MESSAGE]]))
+                for value in packed(family, dict(outbox)):
+                    await self.topic.send(key=family.encode(), value=value)
 
     def owned(self) -> bool:
         """Whether this worker owns the partition, hence exports the quantiles."""

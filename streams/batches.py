@@ -130,41 +130,54 @@ class BatchRoutes:
         """Faust's fetch loop (``Consumer._drain_messages``), routing whole batches."""
         app: Any = self.app
         consumer: Any = app.consumer
-        callback = consumer.callback
-        read_offset = consumer._read_offset
         acks_enabled_for = app.topics.acks_enabled_for
         commit_every = consumer._commit_every
-        while not (consumer._stopped.is_set() or fetcher._stopped.is_set()):
-            records, active = await consumer._wait_next_records(1.0)
-            await asyncio.sleep(0)
-            if not records or consumer.should_stop:
+        try:
+            while not (consumer._stopped.is_set() or fetcher._stopped.is_set()):
+                await self._fetch_once(consumer, acks_enabled_for, commit_every)
+        except Exception as exc:
+            log.exception("the batch fetch loop raised: %r", exc)
+            raise
+
+    async def _fetch_once(self, consumer: Any, acks_enabled_for: Any,
+                          commit_every: int | None) -> None:
+        """One fetch: routed topics' records queued as batches, others delivered."""
+        app: Any = self.app
+        callback = consumer.callback
+        read_offset = consumer._read_offset
+        records, active = await consumer._wait_next_records(1.0)
+        await asyncio.sleep(0)
+        if not records or consumer.should_stop:
+            return
+        generation = app.consumer_generation_id
+        # A fetch that was under way when a rebalance began may bring records of
+        # partitions this worker no longer owns: their new owner reads them.
+        assigned = consumer.assignment()
+        routed: dict[str, list[tuple[Any, list[ConsumerRecord[bytes, bytes]]]]] = {}
+        for tp, fetched in records.items():
+            if not consumer.flow_active or app.consumer_generation_id != generation:
+                break  # a rebalance began: the seek after it reads these again
+            if (active is not None and tp not in active) or tp not in assigned:
                 continue
-            generation = app.consumer_generation_id
-            routed: dict[str, list[tuple[Any, list[ConsumerRecord[bytes, bytes]]]]] = {}
-            for tp, fetched in records.items():
-                if not consumer.flow_active or app.consumer_generation_id != generation:
-                    break  # a rebalance began: the seek after it reads these again
-                if active is not None and tp not in active:
-                    continue
-                last = read_offset[tp]
-                fresh = [r for r in fetched if last is None or r.offset >= last]
-                if not fresh:
-                    continue
-                if acks_enabled_for(tp.topic):
-                    await self._note_gaps(consumer, tp, last, fresh)
-                if tp.topic in self.queues:
-                    routed.setdefault(tp.topic, []).append((tp, fresh))
-                    continue
-                for record in fresh:
-                    await consumer.wait_first(callback(consumer._to_message(tp, record)),
-                                              consumer.suspend_flow.wait())
-                    read_offset[tp] = record.offset
-            for topic, parts in routed.items():
-                if not await self._hand_over(self.queues[topic], parts, generation):
-                    break
-            if commit_every is not None and consumer._n_acked >= commit_every:
-                consumer._n_acked = 0
-                await consumer.commit()
+            last = read_offset[tp]
+            fresh = [r for r in fetched if last is None or r.offset >= last]
+            if not fresh:
+                continue
+            if acks_enabled_for(tp.topic):
+                await self._note_gaps(consumer, tp, last, fresh)
+            if tp.topic in self.queues:
+                routed.setdefault(tp.topic, []).append((tp, fresh))
+                continue
+            for record in fresh:
+                await consumer.wait_first(callback(consumer._to_message(tp, record)),
+                                          consumer.suspend_flow.wait())
+                read_offset[tp] = record.offset
+        for topic, parts in routed.items():
+            if not await self._hand_over(self.queues[topic], parts, generation):
+                break
+        if commit_every is not None and consumer._n_acked >= commit_every:
+            consumer._n_acked = 0
+            await consumer.commit()
 
     async def _hand_over(self, queue: asyncio.Queue[Batch],
                          parts: list[tuple[Any, list[ConsumerRecord[bytes, bytes]]]],

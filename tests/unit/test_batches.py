@@ -37,7 +37,12 @@ class Fetcher:
         self._stopped = Event()
 
 
-def serve(app: Any, fetcher: Fetcher, fetches: list[dict[TopicPartition, list[Any]]]) -> None:
+def serve(app: Any, fetcher: Fetcher, fetches: list[dict[TopicPartition, list[Any]]],
+          revoked: frozenset[TopicPartition] = frozenset()) -> None:
+    """Serve ``fetches``; the worker owns their partitions but ``revoked``."""
+    owned = {tp for fetch in fetches for tp in fetch} - revoked
+    app.consumer.assignment = lambda: owned
+
     async def next_records(timeout: float) -> tuple[Any, Any]:
         if not fetches:
             fetcher._stopped.set()
@@ -120,6 +125,20 @@ async def test_offsets_without_records_are_gaps_faust_lets_commits_pass() -> Non
     routes.ack(batch)
     consumer._committed_offset[tp] = 2
     assert consumer._new_offset(tp) == 8
+
+
+async def test_records_of_a_partition_revoked_during_the_fetch_are_left_to_its_owner(
+) -> None:
+    app, routes = app_with_routes()
+    consumer = app.consumer
+    mine, theirs = TopicPartition(ROUTED, 0), TopicPartition(ROUTED, 1)
+    fetcher = Fetcher()
+    serve(app, fetcher, [{mine: [record(ROUTED, 0, 0)], theirs: [record(ROUTED, 0, 1)]}],
+          revoked=frozenset({theirs}))
+    await consumer._drain_messages(fetcher)
+    batch = routes.queues[ROUTED].get_nowait()
+    assert [(r.partition, r.offset) for r in batch.records] == [(0, 0)]
+    assert consumer._read_offset[theirs] is None
 
 
 async def test_topics_without_a_route_keep_fausts_per_message_path() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import faust
 import orjson
 
-from cxpulse.agents.team_quantiles import ENTITIES_PER_MESSAGE, TeamQuantileAgent
+from cxpulse.agents.team_quantiles import MESSAGE_BYTES, TeamQuantileAgent, packed
 from cxpulse.config import Settings
 
 
@@ -40,7 +40,7 @@ async def test_a_batch_of_changed_entities_is_a_few_messages_with_each_entitys_l
     outbox.append(("T7", samples(7_000)))  # changed again later in the batch: this one wins
     team.enqueue("tickets", outbox)
     await team.drain()
-    assert len(topic.sent) == 3 == -(-450 // ENTITIES_PER_MESSAGE)
+    assert len(topic.sent) == 1  # 450 small entities: one message
     owner, _ = agent()
     for key, value in topic.sent:
         owner._apply(key, value, 0)
@@ -53,3 +53,18 @@ async def test_messages_of_one_entity_each_from_older_workers_are_still_read() -
     owner._apply(b"tickets|T1", orjson.dumps(["tickets", "T1", samples(1)]), 0)
     owner._apply(b"tickets", orjson.dumps(["tickets", [["T2", samples(2)], ["T1", []]]]), 0)
     assert dict(owner.quantiles.table.items()) == {"tickets|T2": samples(2)}
+
+
+def test_messages_stay_near_the_size_bound_and_a_huge_entity_goes_alone() -> None:
+    busy = [[1_795_300_000 + n, ["chat", "normal"], 0, 60.0 + n] for n in range(2_000)]
+    latest = {f"A{n}": busy for n in range(40)} | {"huge": busy * 20}
+    messages = list(packed("agents", latest))
+    decoded = [orjson.loads(m) for m in messages]
+    alone = [m for m, (_, changed) in zip(messages, decoded, strict=True)
+             if [e for e, _ in changed] == ["huge"]]
+    assert len(alone) == 1 and len(alone[0]) > 1_000_000  # the huge one, alone
+    assert all(len(m) <= MESSAGE_BYTES + len(orjson.dumps(["A0", busy]))
+               for m in messages if m is not alone[0])
+    assert all(family == "agents" for family, _ in decoded)
+    assert dict(e for _, changed in decoded for e in changed) == latest
+    assert len(messages) >= 40 * len(orjson.dumps(["A0", busy])) // MESSAGE_BYTES
