@@ -128,22 +128,17 @@ class BatchRoutes:
 
     async def _drain(self, fetcher: Any) -> None:
         """Faust's fetch loop (``Consumer._drain_messages``), routing whole batches."""
-        app: Any = self.app
-        consumer: Any = app.consumer
-        acks_enabled_for = app.topics.acks_enabled_for
-        commit_every = consumer._commit_every
+        consumer: Any = self.app.consumer
         try:
             while not (consumer._stopped.is_set() or fetcher._stopped.is_set()):
-                await self._fetch_once(consumer, acks_enabled_for, commit_every)
+                await self._fetch_once(consumer)
         except Exception as exc:
             log.exception("the batch fetch loop raised: %r", exc)
             raise
 
-    async def _fetch_once(self, consumer: Any, acks_enabled_for: Any,
-                          commit_every: int | None) -> None:
+    async def _fetch_once(self, consumer: Any) -> None:
         """One fetch: routed topics' records queued as batches, others delivered."""
         app: Any = self.app
-        callback = consumer.callback
         read_offset = consumer._read_offset
         records, active = await consumer._wait_next_records(1.0)
         await asyncio.sleep(0)
@@ -160,21 +155,23 @@ class BatchRoutes:
             if (active is not None and tp not in active) or tp not in assigned:
                 continue
             last = read_offset[tp]
-            fresh = [r for r in fetched if last is None or r.offset >= last]
+            fresh = (fetched if last is None or fetched[0].offset >= last
+                     else [r for r in fetched if r.offset >= last])
             if not fresh:
                 continue
-            if acks_enabled_for(tp.topic):
+            if app.topics.acks_enabled_for(tp.topic):
                 await self._note_gaps(consumer, tp, last, fresh)
             if tp.topic in self.queues:
                 routed.setdefault(tp.topic, []).append((tp, fresh))
                 continue
             for record in fresh:
-                await consumer.wait_first(callback(consumer._to_message(tp, record)),
+                await consumer.wait_first(consumer.callback(consumer._to_message(tp, record)),
                                           consumer.suspend_flow.wait())
                 read_offset[tp] = record.offset
         for topic, parts in routed.items():
             if not await self._hand_over(self.queues[topic], parts, generation):
                 break
+        commit_every = consumer._commit_every
         if commit_every is not None and consumer._n_acked >= commit_every:
             consumer._n_acked = 0
             await consumer.commit()
@@ -208,6 +205,10 @@ class BatchRoutes:
         """Offsets with no record (compaction, transaction markers) count as acked, as in
         Faust's own loop, so commits can pass them (Faust's range also holds the next
         record's offset, acked twice then; this one ends before it)."""
+        first = records[0].offset
+        if (records[-1].offset - first == len(records) - 1
+                and (last is None or first <= last + 1)):
+            return  # contiguous, the usual case: no per-record walk
         previous = last
         for record in records:
             if previous is not None and record.offset - previous > 1:

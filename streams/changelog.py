@@ -1,7 +1,7 @@
 """Table writes with their changelog records coalesced per key per batch.
 
 A Faust table sends one changelog record for every assignment. Agents process a
-batch of events at a time (a fetch's records of one partition, streams/batches.py),
+batch of events at a time (a fetch's records of one topic, streams/batches.py),
 and within a batch the same key is often written several times (a ticket's events,
 a session's page views): only its last value needs to reach the changelog. This is
 Kafka Streams' record cache: values change in the in-memory store at once, and each

@@ -235,3 +235,14 @@ async def test_batches_queued_when_a_revoke_stops_the_flow_are_forgotten_not_app
     assert len(consumer._unacked_messages) == 0  # so wait_empty does not wait for them
     assert consumer._new_offset(tp) is None  # and nothing of them is committed
     waiting.cancel()
+
+
+async def test_a_gap_right_after_a_record_read_again_is_noted() -> None:
+    app, _ = app_with_routes()
+    consumer = app.consumer
+    tp = TopicPartition(ROUTED, 0)
+    fetcher = Fetcher()
+    consumer._read_offset[tp] = 9  # offset 9 read again, 10 has no record
+    serve(app, fetcher, [{tp: [record(ROUTED, 9), record(ROUTED, 11)]}])
+    await consumer._drain_messages(fetcher)
+    assert consumer._gap[tp].overlaps(10) and not consumer._gap[tp].overlaps(11)
