@@ -124,6 +124,7 @@ def _until_current(url: str, proc: subprocess.Popen[bytes], limit: float, what: 
 def measure(bootstrap: str, tmp: Path, rate: float = 1000.0, outage: float = 600.0,
             warm: float = 30.0, limit: float = 1800.0) -> CatchUp:
     worker = LiveWorker(bootstrap, "catchup", tmp)
+    worker.make_topics()
     traffic = Traffic(bootstrap, worker.prefix + "cx.tickets", rate)
     traffic.start()
     try:

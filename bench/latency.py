@@ -63,7 +63,8 @@ def measure(bootstrap: str, tmp: Path, rate: float, seconds: float) -> list[floa
     """Latencies in milliseconds, one per scrape while probes were arriving."""
     worker = LiveWorker(bootstrap, "latency", tmp)
     topic = worker.prefix + "cx.tickets"
-    # Create the topics (and let the worker join) with one warm-up event first.
+    worker.make_topics()
+    # Let the worker join and prove it reads, with one warm-up event first.
     asyncio.run(_publish(bootstrap, topic, 1, 1, name="warm-up"))
     proc = worker.start()
     url = worker.url

@@ -16,7 +16,8 @@ Faust expires windows by the wall clock (STACK-NOTES): the simulated day is in t
 so its cleanup timer (every 30 s) also deletes old windows and writes their tombstones
 while this runs. That is what a Faust user replaying history gets.
 
-Run: ``python -m bench.peer_faust --bootstrap HOST:PORT --topics T [T ...] --expected N``;
+Run: ``python -m bench.peer_faust --bootstrap HOST:PORT --topics T [T ...] --expected N
+--datadir DIR``;
 prints ``{"rate": events_per_second, "events": n}`` as one JSON line on stdout.
 """
 
@@ -46,13 +47,13 @@ class CloudEvent(faust.Record, serializer="json"):
 
 
 def build(bootstrap: str, topics: list[str], partitions: int, expected: int,
-          done: Callable[[], Awaitable[None]]) -> faust.App:
+          done: Callable[[], Awaitable[None]], datadir: str) -> faust.App:
     """A fresh app (new id: reads from offset 0) that prints its rate and awaits ``done``
     once ``expected`` events are in."""
     app = faust.App(f"bench-peer-faust-{time.time_ns()}", broker=f"kafka://{bootstrap}",
                     store="memory://", topic_partitions=partitions,
                     consumer_auto_offset_reset="earliest", web_enabled=False,
-                    autodiscover=False)
+                    autodiscover=False, datadir=datadir)
     source = app.topic(*topics, key_serializer="raw", value_type=CloudEvent)
     counts = app.Table("counts", default=int).tumbling(
         60, expires=timedelta(minutes=10)).relative_to_field(
@@ -84,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--topics", nargs="+", required=True)
     p.add_argument("--partitions", type=int, default=6)
     p.add_argument("--expected", type=int, required=True)
+    p.add_argument("--datadir", required=True, help="Faust's data directory (a scratch one)")
     args = p.parse_args(argv)
     worker: Any = None
     stopping: set[asyncio.Task[None]] = set()
@@ -91,7 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     async def done() -> None:
         stopping.add(asyncio.ensure_future(worker.stop()))
 
-    app = build(args.bootstrap, args.topics, args.partitions, args.expected, done)
+    app = build(args.bootstrap, args.topics, args.partitions, args.expected, done,
+                args.datadir)
     worker = faust.Worker(app, loglevel="WARNING", quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
     return 0

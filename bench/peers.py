@@ -75,7 +75,8 @@ def measure(peer: str, bootstrap: str, prefix: str, expected: int, tmp: Path,
     if peer == "faust":
         return _run([sys.executable, "-m", "bench.peer_faust", "--bootstrap", bootstrap,
                      "--topics", *topics, "--partitions", str(Settings().partitions),
-                     "--expected", str(expected)], log, timeout)
+                     "--expected", str(expected),
+                     "--datadir", str(tmp / f"peer-faust-{run}-{time.time_ns()}")], log, timeout)
     if peer == "quix":
         state = tmp / f"peer-quix-{run}-{time.time_ns()}"
         return _run([str(quix_python()), str(HERE / "peer_quix.py"), "--bootstrap", bootstrap,

@@ -104,6 +104,7 @@ def measure(bootstrap: str, broker_dir: Path, tmp: Path, n: int,
             limit: float = 3600.0) -> Restart:
     worker = LiveWorker(bootstrap, "restart", tmp)
     url = worker.url
+    worker.make_topics()
     asyncio.run(_publish(bootstrap, worker.prefix, n))
     proc = worker.start()
     try:

@@ -53,7 +53,7 @@ def expected_watermarks(path: Path, settings: Settings) -> tuple[dict[str, float
     return {topic: min(marks.values()) for topic, marks in best.items()}, len(ids)
 
 
-async def _create_topics(settings: Settings) -> None:
+async def create_topics(settings: Settings) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap,
                                 **settings.kafka_security.aiokafka_kwargs())
     await admin.start()
@@ -90,7 +90,7 @@ def run_replay(path: Path, settings: Settings, progress: bool = True) -> int:
                                    data_dir=settings.data_dir.parent / f"replay-{tag}")
     check_port_free(settings.metrics_host, settings.metrics_port, "CXPULSE_METRICS_PORT")
     marks, valid = expected_watermarks(path, settings)
-    asyncio.run(_create_topics(settings))
+    asyncio.run(create_topics(settings))
     asyncio.run(publish_file(path, settings, progress=progress))
     env = {**os.environ, "CXPULSE_TOPIC_PREFIX": settings.topic_prefix,
            "CXPULSE_APP_ID": settings.app_id, "CXPULSE_CLOCK": "replay",

@@ -16,6 +16,7 @@ from cxpulse.config import ConfigError, Settings
 from cxpulse.core.admission import IngestStats
 from cxpulse.exporter import build_registry, start_metrics_server
 from cxpulse.families import EVENT_TOPICS, FAMILIES, family_collectors
+from cxpulse.gc_pause import FREEZE_EVERY, StateFreezer
 from cxpulse.streams.app import create_app
 from cxpulse.streams.deadletter import DeadLetters
 from cxpulse.streams.health import KafkaProbe
@@ -55,6 +56,12 @@ def build_app(settings: Settings) -> faust.App:
 
     app.task(serve_metrics)
     app.task(probe.run)
+    freezer = StateFreezer()
+
+    async def freeze_state() -> None:
+        freezer.tick()
+
+    app.timer(FREEZE_EVERY)(freeze_state)
     repeats = agents["contacts"].repeats  # type: ignore[attr-defined]
     rewind_uncommitted(app, {*(settings.topic(t) for t in EVENT_TOPICS),
                              team.topic.get_topic_name(), repeats.topic.get_topic_name()})

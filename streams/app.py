@@ -5,19 +5,21 @@ from __future__ import annotations
 import faust
 
 from cxpulse.config import Settings
+from cxpulse.streams.store import SCHEME
 
 
 def create_app(settings: Settings) -> faust.App:
     """A Faust app whose tables are changelog-backed and co-partitioned with the topics.
 
     Tables use the in-memory store: a (re)started worker rebuilds them from their
-    changelog topics, which Kafka keeps compacted.
+    changelog topics, which Kafka keeps compacted. After a rebalance, a partition the
+    worker kept is read only from where its data already is (streams/store.py).
     """
     return faust.App(
         settings.app_id,
         broker=f"kafka://{settings.kafka_bootstrap}",
         broker_credentials=settings.kafka_security.faust_credentials(),
-        store="memory://",
+        store=f"{SCHEME}://",
         datadir=str(settings.data_dir),
         topic_partitions=settings.partitions,
         # Changelogs hold all state: 3 replicas in production (CXPULSE_REPLICATION_FACTOR).

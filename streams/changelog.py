@@ -17,6 +17,9 @@ from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import orjson
+from faust.types import TP
+
+from cxpulse.streams.store import ResumingStore
 
 BATCH_MAX = 1000
 """Events per batch at most: one changelog record per written key per batch."""
@@ -85,14 +88,22 @@ class DeferredChangelog(MutableMapping[str, Any]):
         waiting for the broker, a busy loop), so a commit could cover writes that exist
         only in this process and a crash would lose them for good. Records handed to
         the client are in the flush that precedes every commit.
+
+        The store learns each partition's last record, so that after a rebalance the
+        recovery of a partition this worker kept starts from there.
         """
         dirty, self._dirty = self._dirty, {}  # writes made while sending: the next flush
         send = self.table.app.producer.send
         topic = self.table.changelog_topic.get_topic_name()
+        last: dict[int, Any] = {}
         for key, partition in dirty.items():
             value = self.store.get(key)
-            await send(topic, _dumps(key), None if value is None else _dumps(value),
-                       partition, None, None)
+            last[partition] = await send(topic, _dumps(key),
+                                         None if value is None else _dumps(value),
+                                         partition, None, None)
+        if isinstance(self.store, ResumingStore):
+            for partition, record in last.items():
+                self.store.sent(TP(topic, partition), record)
         return len(dirty)
 
 

@@ -1,0 +1,76 @@
+"""Faust's in-memory table store, made to resume a recovery where its data already is.
+
+Faust's memory store reports no persisted offset, so after every rebalance Faust
+reads each changelog partition the worker keeps from its first record again: a
+worker that ran for an hour replays an hour of its own writes before its numbers
+move, and a rebalance happens whenever a worker joins, leaves or a topic appears.
+(Measured: 72,000 changelog records, 38 s of frozen numbers, 30 s after a start.)
+
+A partition held since the last rebalance needs none of that: only its owner
+writes its changelog, so this process already holds every record of it. The store
+therefore remembers, per changelog partition, the offset up to which its data is
+current (the last record it applied in a recovery, or the last record it sent and
+the broker acknowledged), and Faust's recovery starts there, as it does for a
+RocksDB store's persisted offset. A partition that was revoked, or that arrives
+newly assigned, is forgotten and read from the beginning, as before. Reading a
+record this process already applied again is harmless (the values come in order, so
+the last one wins), so an offset that is too low costs time, never correctness; an
+offset is never recorded before the broker acknowledged it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from faust.stores import STORES
+from faust.stores.memory import Store
+from faust.types import TP, EventT
+
+SCHEME = "cxpulse-memory"
+"""The store URL scheme (``cxpulse-memory://``) that Faust resolves to this store."""
+
+
+class ResumingStore(Store[Any, Any]):
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        self._current: dict[TP, int] = {}
+        """Changelog partition -> the last offset the data holds."""
+        self._sent: dict[TP, asyncio.Future[Any]] = {}
+        """Changelog partition -> the last record handed to the Kafka client."""
+
+    def sent(self, tp: TP, record: asyncio.Future[Any]) -> None:
+        """Note the Kafka client's future for the newest record written to ``tp``."""
+        self._sent[tp] = record
+
+    def apply_changelog_batch(self, batch: Iterable[EventT[Any]], to_key: Callable[[Any], Any],
+                              to_value: Callable[[Any], Any]) -> None:
+        events = list(batch)
+        super().apply_changelog_batch(events, to_key, to_value)
+        for event in events:
+            message = event.message
+            self.set_persisted_offset(message.tp, message.offset)
+
+    def set_persisted_offset(self, tp: TP, offset: int) -> None:
+        if offset > self._current.get(tp, -1):
+            self._current[tp] = offset
+
+    def persisted_offset(self, tp: TP) -> int | None:
+        record = self._sent.get(tp)
+        if record is not None and record.done():
+            del self._sent[tp]
+            if not record.cancelled() and record.exception() is None:
+                self.set_persisted_offset(tp, record.result().offset)
+        return self._current.get(tp)
+
+    async def on_rebalance(self, assigned: set[TP], revoked: set[TP],
+                           newly_assigned: set[TP], generation_id: int = 0) -> None:
+        # Another worker may have written these since: read them from the start.
+        for tp in revoked | newly_assigned:
+            self._current.pop(tp, None)
+            self._sent.pop(tp, None)
+        await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
+
+
+STORES.aliases[SCHEME] = f"{__name__}:ResumingStore"

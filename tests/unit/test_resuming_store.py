@@ -1,0 +1,100 @@
+"""After a rebalance, a kept changelog partition is read only from where the store is."""
+
+from __future__ import annotations
+
+import asyncio
+from types import SimpleNamespace
+from typing import Any
+
+from aiokafka.structs import RecordMetadata
+from faust.types import TP
+
+from cxpulse.config import Settings
+from cxpulse.streams.app import create_app, json_table_schema
+from cxpulse.streams.changelog import DeferredChangelog
+from cxpulse.streams.store import ResumingStore
+
+CHANGELOG = "app-t-changelog"
+
+
+def store() -> ResumingStore:
+    app = create_app(Settings(app_id=f"t-{id(object())}", kafka_bootstrap="127.0.0.1:1"))
+    table = app.Table("t", schema=json_table_schema())
+    assert isinstance(table.data, ResumingStore)  # what every cxpulse table gets
+    return table.data
+
+
+def acked(offset: int, partition: int = 0) -> asyncio.Future[RecordMetadata]:
+    record: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
+    record.set_result(RecordMetadata(CHANGELOG, partition, TP(CHANGELOG, partition), offset,
+                                     0, 0, -1))
+    return record
+
+
+def changelog_event(partition: int, offset: int, key: bytes, value: bytes | None) -> Any:
+    message = SimpleNamespace(tp=TP(CHANGELOG, partition), partition=partition, offset=offset,
+                              value=value)
+    return SimpleNamespace(message=message, key=key, value=value)
+
+
+async def test_a_fresh_partition_is_read_from_the_start() -> None:
+    assert store().persisted_offset(TP(CHANGELOG, 0)) is None
+
+
+async def test_the_last_acknowledged_write_is_where_recovery_resumes() -> None:
+    s, tp = store(), TP(CHANGELOG, 3)
+    s.sent(tp, acked(41, 3))
+    assert s.persisted_offset(tp) == 41
+    pending: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+    s.sent(tp, pending)  # not acknowledged yet: the offset stays where the broker has it
+    assert s.persisted_offset(tp) == 41
+    pending.set_exception(OSError("broker gone"))
+    assert s.persisted_offset(tp) == 41  # a failed send moves nothing
+    s.sent(tp, acked(57, 3))
+    assert s.persisted_offset(tp) == 57
+    assert s.persisted_offset(TP(CHANGELOG, 4)) is None
+
+
+async def test_records_applied_in_a_recovery_count_too() -> None:
+    s, tp = store(), TP(CHANGELOG, 1)
+    s.apply_changelog_batch([changelog_event(1, 7, b'"a"', b"[1]"),
+                             changelog_event(1, 9, b'"b"', b"[2]")],
+                            to_key=lambda k: k, to_value=lambda v: v)
+    assert s.persisted_offset(tp) == 9 and s[b'"b"'] == b"[2]"
+    s.sent(tp, acked(5, 1))  # never backwards
+    assert s.persisted_offset(tp) == 9
+
+
+async def test_revoked_or_newly_assigned_partitions_are_read_from_the_start() -> None:
+    s = store()
+    kept, lost, back = (TP(CHANGELOG, p) for p in (0, 1, 2))
+    for n, tp in enumerate((kept, lost, back)):
+        s.sent(tp, acked(100 + n, tp.partition))
+        assert s.persisted_offset(tp) == 100 + n
+    # Eager rebalance: Faust tells the store what it lost and what is new since.
+    await s.on_rebalance({kept, back}, {lost}, {back})
+    assert s.persisted_offset(kept) == 100
+    assert s.persisted_offset(lost) is None and s.persisted_offset(back) is None
+
+
+class Producer:
+    def __init__(self) -> None:
+        self.offsets: dict[int, int] = {}
+
+    async def send(self, topic: str, key: bytes, value: bytes | None, partition: int,
+                   timestamp: float | None, headers: Any) -> asyncio.Future[RecordMetadata]:
+        offset = self.offsets[partition] = self.offsets.get(partition, -1) + 1
+        return acked(offset, partition)
+
+
+async def test_a_flush_tells_the_store_each_partitions_last_record() -> None:
+    s = store()
+    table = SimpleNamespace(data=s, app=SimpleNamespace(producer=Producer()),
+                            changelog_topic=SimpleNamespace(get_topic_name=lambda: CHANGELOG))
+    deferred = DeferredChangelog(table)
+    for n in range(5):
+        deferred.partition = n % 2
+        deferred[f"k{n}"] = [n]
+    await deferred.flush()
+    assert s.persisted_offset(TP(CHANGELOG, 0)) == 2  # k0, k2, k4
+    assert s.persisted_offset(TP(CHANGELOG, 1)) == 1  # k1, k3
