@@ -7,7 +7,9 @@ that machinery alone caps a worker near 4,000 events/s (docs/performance.md). He
 the consumer's fetch loop (``Consumer._drain_messages``) is replaced: the records
 a fetch brings for a routed topic go to that topic's agent as batches of up to
 :data:`BATCH_MAX` (one queue put each), and are acked together once the agent has
-applied them and queued their table writes. Topics without a route keep Faust's path.
+applied them and queued their table writes. Changelog records that Faust's recovery
+is reading are applied a fetch at a time too (:mod:`streams.restore`). Other topics
+keep Faust's path.
 
 What Faust's guarantees rest on is kept, in Kafka Streams' order (process a batch,
 flush the changelog writes, then commit):
@@ -37,6 +39,7 @@ from weakref import WeakKeyDictionary
 import faust
 from aiokafka.structs import ConsumerRecord
 
+from cxpulse.streams import restore
 from cxpulse.streams.changelog import BATCH_MAX
 
 log = logging.getLogger(__name__)
@@ -149,6 +152,7 @@ class BatchRoutes:
         # partitions this worker no longer owns: their new owner reads them.
         assigned = consumer.assignment()
         routed: dict[str, list[tuple[Any, list[ConsumerRecord[bytes, bytes]]]]] = {}
+        restored = False
         for tp, fetched in records.items():
             if not consumer.flow_active or app.consumer_generation_id != generation:
                 break  # a rebalance began: the seek after it reads these again
@@ -159,6 +163,10 @@ class BatchRoutes:
                      else [r for r in fetched if r.offset >= last])
             if not fresh:
                 continue
+            if restore.restore(app, tp, fresh):  # a changelog partition being recovered
+                read_offset[tp] = fresh[-1].offset
+                restored = True
+                continue
             if app.topics.acks_enabled_for(tp.topic):
                 await self._note_gaps(consumer, tp, last, fresh)
             if tp.topic in self.queues:
@@ -168,6 +176,8 @@ class BatchRoutes:
                 await consumer.wait_first(consumer.callback(consumer._to_message(tp, record)),
                                           consumer.suspend_flow.wait())
                 read_offset[tp] = record.offset
+        if restored:
+            restore.end_if_done(app)
         for topic, parts in routed.items():
             if not await self._hand_over(self.queues[topic], parts, generation):
                 break

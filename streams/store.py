@@ -24,6 +24,8 @@ import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import orjson
+from aiokafka.structs import ConsumerRecord
 from faust.stores import STORES
 from faust.stores.memory import Store
 from faust.types import TP, EventT
@@ -51,6 +53,23 @@ class ResumingStore(Store[Any, Any]):
         for event in events:
             message = event.message
             self.set_persisted_offset(message.tp, message.offset)
+
+    def restore(self, tp: TP, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        """Changelog records of ``tp``, in offset order, applied as Faust's recovery
+        applies them to a table with JSON keys and values (``json_table_schema``): the
+        last value of a key wins, a tombstone (no value) deletes it."""
+        data, partitions = self.data, self._key_partition
+        loads = orjson.loads
+        for record in records:
+            key = loads(record.key)
+            if record.value is None:
+                data.pop(key, None)
+                partitions.pop(key, None)
+            else:
+                data[key] = loads(record.value)
+                partitions[key] = tp.partition
+        if records:
+            self.set_persisted_offset(tp, records[-1].offset)
 
     def set_persisted_offset(self, tp: TP, offset: int) -> None:
         if offset > self._current.get(tp, -1):

@@ -6,12 +6,14 @@ import asyncio
 from types import SimpleNamespace
 from typing import Any
 
-from aiokafka.structs import RecordMetadata
+import orjson
+from aiokafka.structs import ConsumerRecord, RecordMetadata
 from faust.types import TP
 
 from cxpulse.config import Settings
 from cxpulse.streams.app import create_app, json_table_schema
 from cxpulse.streams.changelog import DeferredChangelog
+from cxpulse.streams.restore import restore
 from cxpulse.streams.store import ResumingStore
 
 CHANGELOG = "app-t-changelog"
@@ -98,3 +100,43 @@ async def test_a_flush_tells_the_store_each_partitions_last_record() -> None:
     await deferred.flush()
     assert s.persisted_offset(TP(CHANGELOG, 0)) == 2  # k0, k2, k4
     assert s.persisted_offset(TP(CHANGELOG, 1)) == 1  # k1, k3
+
+
+def changelog_record(partition: int, offset: int, key: str, value: Any) -> Any:
+    return ConsumerRecord(CHANGELOG, partition, offset, 0, 0, orjson.dumps(key),
+                          None if value is None else orjson.dumps(value), None, 1, 1, ())
+
+
+async def test_a_fetch_of_changelog_records_is_restored_in_order() -> None:
+    s, tp = store(), TP(CHANGELOG, 2)
+    s.restore(tp, [changelog_record(2, 10, "a", [1]), changelog_record(2, 11, "b", {"x": 1}),
+                   changelog_record(2, 12, "a", None), changelog_record(2, 13, "c", [3]),
+                   changelog_record(2, 14, "c", None), changelog_record(2, 15, "c", [4])])
+    assert dict(s.data) == {"b": {"x": 1}, "c": [4]}  # the last value of each key wins
+    assert s.persisted_offset(tp) == 15
+
+
+class Recovery:
+    """What streams.restore reads and moves of Faust's recovery."""
+
+    def __init__(self, table: Any, active: set[TP], standby: set[TP]) -> None:
+        self.tp_to_table = {tp: table for tp in active | standby}
+        self.active_tps, self.standby_tps = active, standby
+        self.active_offsets: dict[TP, int] = {tp: 11 for tp in active}  # read to 11
+        self.standby_offsets: dict[TP, int] = {}
+
+
+async def test_recovery_records_skip_what_recovery_already_read() -> None:
+    app = create_app(Settings(app_id=f"t-{id(object())}", kafka_bootstrap="127.0.0.1:1"))
+    table = app.Table("t", schema=json_table_schema())
+    active, standby, other = TP(CHANGELOG, 0), TP(CHANGELOG, 1), TP(CHANGELOG, 2)
+    recovery = Recovery(table, {active}, {standby})
+    fake_app = SimpleNamespace(tables=SimpleNamespace(recovery=recovery))
+    records = [changelog_record(0, n, f"k{n % 3}", [n]) for n in range(10, 14)]
+    assert restore(fake_app, active, records)
+    assert dict(table.data.data) == {"k0": [12], "k1": [13]}  # 10 and 11 were read before
+    assert recovery.active_offsets[active] == 13
+    assert restore(fake_app, standby, [changelog_record(1, 0, "s", [0])])
+    assert recovery.standby_offsets[standby] == 0 and table.data.data["s"] == [0]
+    assert not restore(fake_app, other, [changelog_record(2, 0, "o", [0])])  # Faust's path
+    assert "o" not in table.data.data
