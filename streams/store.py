@@ -11,11 +11,13 @@ writes its changelog, so this process already holds every record of it. The stor
 therefore remembers, per changelog partition, the offset up to which its data is
 current (the last record it applied in a recovery, or the last record it sent and
 the broker acknowledged), and Faust's recovery starts there, as it does for a
-RocksDB store's persisted offset. A partition that was revoked, or that arrives
-newly assigned, is forgotten and read from the beginning, as before. Reading a
-record this process already applied again is harmless (the values come in order, so
-the last one wins), so an offset that is too low costs time, never correctness; an
-offset is never recorded before the broker acknowledged it.
+RocksDB store's persisted offset. Only a partition whose data is complete counts:
+one this worker recovered as active (Faust's memory store drops the keys of the
+others when a recovery completes, standby copies included) and has held since. A
+partition revoked, newly assigned, or only a standby is read from the beginning, as
+before. Reading a record this process already applied again is harmless (the values
+come in order, so the last one wins), so an offset that is too low costs time,
+never correctness; an offset is never recorded before the broker acknowledged it.
 """
 
 from __future__ import annotations
@@ -41,6 +43,9 @@ class ResumingStore(Store[Any, Any]):
         """Changelog partition -> the last offset the data holds."""
         self._sent: dict[TP, asyncio.Future[Any]] = {}
         """Changelog partition -> the last record handed to the Kafka client."""
+        self._complete: set[TP] = set()
+        """Changelog partitions whose every record is in the data: recovered as active
+        and held since."""
 
     def sent(self, tp: TP, record: asyncio.Future[Any]) -> None:
         """Note the Kafka client's future for the newest record written to ``tp``."""
@@ -81,7 +86,7 @@ class ResumingStore(Store[Any, Any]):
             del self._sent[tp]
             if not record.cancelled() and record.exception() is None:
                 self.set_persisted_offset(tp, record.result().offset)
-        return self._current.get(tp)
+        return self._current.get(tp) if tp in self._complete else None
 
     async def on_rebalance(self, assigned: set[TP], revoked: set[TP],
                            newly_assigned: set[TP], generation_id: int = 0) -> None:
@@ -89,7 +94,13 @@ class ResumingStore(Store[Any, Any]):
         for tp in revoked | newly_assigned:
             self._current.pop(tp, None)
             self._sent.pop(tp, None)
+            self._complete.discard(tp)
         await super().on_rebalance(assigned, revoked, newly_assigned, generation_id)
+
+    async def on_recovery_completed(self, active_tps: set[TP], standby_tps: set[TP]) -> None:
+        # Faust's memory store keeps only the active partitions' recovered keys.
+        await super().on_recovery_completed(active_tps, standby_tps)
+        self._complete = set(active_tps)
 
 
 STORES.aliases[SCHEME] = f"{__name__}:ResumingStore"

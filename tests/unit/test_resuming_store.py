@@ -45,6 +45,7 @@ async def test_a_fresh_partition_is_read_from_the_start() -> None:
 
 async def test_the_last_acknowledged_write_is_where_recovery_resumes() -> None:
     s, tp = store(), TP(CHANGELOG, 3)
+    await s.on_recovery_completed({tp}, set())  # recovered as active: complete
     s.sent(tp, acked(41, 3))
     assert s.persisted_offset(tp) == 41
     pending: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -62,6 +63,8 @@ async def test_records_applied_in_a_recovery_count_too() -> None:
     s.apply_changelog_batch([changelog_event(1, 7, b'"a"', b"[1]"),
                              changelog_event(1, 9, b'"b"', b"[2]")],
                             to_key=lambda k: k, to_value=lambda v: v)
+    assert s.persisted_offset(tp) is None  # until the recovery completes
+    await s.on_recovery_completed({tp}, set())
     assert s.persisted_offset(tp) == 9 and s[b'"b"'] == b"[2]"
     s.sent(tp, acked(5, 1))  # never backwards
     assert s.persisted_offset(tp) == 9
@@ -70,6 +73,7 @@ async def test_records_applied_in_a_recovery_count_too() -> None:
 async def test_revoked_or_newly_assigned_partitions_are_read_from_the_start() -> None:
     s = store()
     kept, lost, back = (TP(CHANGELOG, p) for p in (0, 1, 2))
+    await s.on_recovery_completed({kept, lost, back}, set())
     for n, tp in enumerate((kept, lost, back)):
         s.sent(tp, acked(100 + n, tp.partition))
         assert s.persisted_offset(tp) == 100 + n
@@ -94,6 +98,7 @@ async def test_a_flush_tells_the_store_each_partitions_last_record() -> None:
     table = SimpleNamespace(data=s, app=SimpleNamespace(producer=Producer()),
                             changelog_topic=SimpleNamespace(get_topic_name=lambda: CHANGELOG))
     deferred = DeferredChangelog(table)
+    await s.on_recovery_completed({TP(CHANGELOG, 0), TP(CHANGELOG, 1)}, set())
     for n in range(5):
         deferred.partition = n % 2
         deferred[f"k{n}"] = [n]
@@ -113,7 +118,27 @@ async def test_a_fetch_of_changelog_records_is_restored_in_order() -> None:
                    changelog_record(2, 12, "a", None), changelog_record(2, 13, "c", [3]),
                    changelog_record(2, 14, "c", None), changelog_record(2, 15, "c", [4])])
     assert dict(s.data) == {"b": {"x": 1}, "c": [4]}  # the last value of each key wins
+    await s.on_recovery_completed({tp}, set())
     assert s.persisted_offset(tp) == 15
+
+
+async def test_a_standby_copy_is_never_resumed_from() -> None:
+    """Faust's memory store drops the standby partitions' keys when a recovery
+    completes: resuming the partition from its standby offset once it became active
+    would lose every record before."""
+    s, active, standby = store(), TP(CHANGELOG, 0), TP(CHANGELOG, 1)
+    s.restore(active, [changelog_record(0, 0, "a", [1])])
+    s.restore(standby, [changelog_record(1, 0, "s", [1]), changelog_record(1, 1, "t", [2])])
+    await s.on_recovery_completed({active}, {standby})
+    assert "s" not in s.data and s.data["a"] == [1]  # what Faust's memory store does
+    s.restore(standby, [changelog_record(1, 2, "u", [3])])  # standby reading goes on
+    assert s.persisted_offset(active) == 0
+    assert s.persisted_offset(standby) is None  # read from the start once active
+    # Moved from active to standby at a rebalance (still assigned): not trusted either
+    # once the recovery completes.
+    await s.on_rebalance({active, standby}, set(), set())
+    await s.on_recovery_completed({standby}, {active})
+    assert s.persisted_offset(active) is None
 
 
 class Recovery:
