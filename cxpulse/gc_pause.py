@@ -52,6 +52,10 @@ class StateFreezer:
         self._last_full = clock()
 
     def tick(self) -> None:
+        if not gc.isenabled():
+            # A rebuild is under way (collector_paused_then_frozen): everything it
+            # allocated is still young, and it freezes all of it when it ends.
+            return
         now = self.clock()
         if now - self._last_full >= self.full_every:
             self._last_full = now

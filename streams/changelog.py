@@ -33,23 +33,27 @@ class DeferredChangelog(MutableMapping[str, Any]):
     use); a table with one partition always writes to 0.
     """
 
-    __slots__ = ("_dirty", "partition", "store", "table")
+    __slots__ = ("_dirty", "data", "partition", "store", "table")
 
     def __init__(self, table: Any) -> None:
         self.table = table
         self.store: MutableMapping[str, Any] = table.data
+        self.data: MutableMapping[str, Any] = (
+            self.store.data if isinstance(self.store, ResumingStore) else self.store)
+        """The store's own dict: reads skip the store's mapping layers (a rebuild
+        reads every key)."""
         self.partition = 0
         self._dirty: dict[str, int] = {}
         """key -> changelog partition of its pending write."""
 
     def __getitem__(self, key: str) -> Any:
-        return self.store[key]
+        return self.data[key]
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.store.get(key, default)
+        return self.data.get(key, default)
 
     def __contains__(self, key: object) -> bool:
-        return key in self.store
+        return key in self.data
 
     def __setitem__(self, key: str, value: Any) -> None:
         self.store[key] = value
@@ -66,10 +70,10 @@ class DeferredChangelog(MutableMapping[str, Any]):
         self._dirty[key] = self.partition
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.store)
+        return iter(self.data)
 
     def __len__(self) -> int:
-        return len(self.store)
+        return len(self.data)
 
     @property
     def pending(self) -> int:
@@ -97,7 +101,7 @@ class DeferredChangelog(MutableMapping[str, Any]):
         topic = self.table.changelog_topic.get_topic_name()
         last: dict[int, Any] = {}
         for key, partition in dirty.items():
-            value = self.store.get(key)
+            value = self.data.get(key)
             last[partition] = await send(topic, _dumps(key),
                                          None if value is None else _dumps(value),
                                          partition, None, None)

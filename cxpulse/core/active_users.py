@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from cxpulse.core.expiry import ExpiryQueue
+from cxpulse.core.table_walk import items_as_of_now
 from cxpulse.core.windows import WINDOWS, bucket
 
 KEEP_MINUTES = 25 * 60
@@ -113,7 +114,7 @@ class ActiveUsers:
         self.clear()
         if now is not None:
             self.advance(now)
-        for n, (user, record) in enumerate(self.users.items(), 1):
+        for n, (user, record) in enumerate(items_as_of_now(self.users), 1):
             if record["p"] in partitions:
                 minutes = record["m"]
                 self._expiry.push(record["p"], minutes[-1] * 60 + FORGET_AFTER, user)

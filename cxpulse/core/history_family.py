@@ -26,6 +26,7 @@ from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.facts import Fact, FactIndex
 from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.sorted_history import ID, KIND, TIME, add_to_record
+from cxpulse.core.table_walk import items_as_of_now
 from cxpulse.core.team_quantiles import sample_facts
 from cxpulse.schemas.events import Event, Headers, Rejection
 
@@ -212,7 +213,7 @@ class HistoryFamily:
         self._expiry.clear()
         self.outbox.clear()
         self.tick()
-        for n, (key, record) in enumerate(self.histories.items(), 1):
+        for n, (key, record) in enumerate(items_as_of_now(self.histories), 1):
             if record["p"] in partitions:
                 history = record["h"]
                 self._refresh(key, history, send=resend)

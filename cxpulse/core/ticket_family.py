@@ -23,6 +23,7 @@ from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.sorted_history import TIME, add_to_record
+from cxpulse.core.table_walk import items_as_of_now
 from cxpulse.core.tickets import (
     SlaTargets,
     TicketIndex,
@@ -221,7 +222,7 @@ class TicketFamily:
         now = self.admission.now()
         if now is not None:
             self.index.advance(now)
-        for n, (ticket_id, record) in enumerate(self.histories.items(), 1):
+        for n, (ticket_id, record) in enumerate(items_as_of_now(self.histories), 1):
             if record["p"] in partitions:
                 view = view_of(record["h"], self.index.targets)
                 self.index.update(ticket_id, view, counted=record.get("b", ()))
