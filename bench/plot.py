@@ -22,10 +22,11 @@ def draw(baseline: list[float], worker: list[float], latency_ms: list[float],
         offset = (i - (len(series) - 1) / 2) * width
         a.bar([r + offset for r in runs][:len(values)], values, width, label=label)
     if two_workers:
-        a.bar([len(baseline) + 1], [two_workers], width, color="tab:red",
+        a.bar([len(baseline) + 1], [two_workers], width, color="tab:gray",
               label="two cxpulse workers, one group")
-    a.set(title="Throughput, same topics", xlabel="run", ylabel="events/s",
-          xticks=list(range(1, len(baseline) + 1 + bool(two_workers))))
+    ticks = list(range(1, len(baseline) + 1 + bool(two_workers)))
+    a.set(title="Throughput, same topics", xlabel="run", ylabel="events/s", xticks=ticks)
+    a.set_xticklabels([str(r) for r in runs] + (["2 workers"] if two_workers else []))
     a.set_yscale("log")
     a.legend(fontsize=8)
     if latency_ms:
@@ -36,11 +37,11 @@ def draw(baseline: list[float], worker: list[float], latency_ms: list[float],
             b.axvline(value, color="black", linestyle=style,
                       label=f"p{int(q * 100)} {value:.0f} ms")
         b.legend(fontsize=8)
-    b.set(title="Publish -> /metrics latency", xlabel="ms", ylabel="probes")
+    b.set(title="Publish -> /metrics latency", xlabel="ms", ylabel="scrapes")
     names = list(bytes_each)
     c.bar(names, [bytes_each[n] for n in names], color="tab:purple")
     c.axhline(300, color="black", linestyle=":", label="goal: 300 B per open ticket")
-    c.axhline(32 * 2**20 / 1e6, color="gray", linestyle="--", label="goal: 32 MB per 1e6 users")
+    c.axhline(64, color="gray", linestyle="--", label="goal: 64 MB per 1e6 daily users")
     c.set(title="RSS growth per item", ylabel="bytes")
     c.legend(fontsize=8)
     fig.tight_layout()
