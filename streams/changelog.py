@@ -33,15 +33,16 @@ class DeferredChangelog(MutableMapping[str, Any]):
     use); a table with one partition always writes to 0.
     """
 
-    __slots__ = ("_dirty", "data", "partition", "store", "table")
+    __slots__ = ("_dirty", "_resuming", "data", "partition", "table")
 
     def __init__(self, table: Any) -> None:
         self.table = table
-        self.store: MutableMapping[str, Any] = table.data
-        self.data: MutableMapping[str, Any] = (
-            self.store.data if isinstance(self.store, ResumingStore) else self.store)
-        """The store's own dict: reads skip the store's mapping layers (a rebuild
-        reads every key)."""
+        store = table.data
+        self._resuming: ResumingStore | None = (
+            store if isinstance(store, ResumingStore) else None)
+        self.data: MutableMapping[str, Any] = store.data if self._resuming else store
+        """The memory store's own dict (its mapping methods only forward to it): a
+        rebuild reads every key."""
         self.partition = 0
         self._dirty: dict[str, int] = {}
         """key -> changelog partition of its pending write."""
@@ -56,17 +57,17 @@ class DeferredChangelog(MutableMapping[str, Any]):
         return key in self.data
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.store[key] = value
+        self.data[key] = value
         self._dirty[key] = self.partition
 
     def put(self, key: str, value: Any, partition: int) -> None:
         """Write ``key`` to ``partition``'s changelog whatever event is being processed
         (a ticket's breach mark written while another partition's event moves "now")."""
-        self.store[key] = value
+        self.data[key] = value
         self._dirty[key] = partition
 
     def __delitem__(self, key: str) -> None:
-        del self.store[key]
+        del self.data[key]
         self._dirty[key] = self.partition
 
     def __iter__(self) -> Iterator[str]:
@@ -105,9 +106,9 @@ class DeferredChangelog(MutableMapping[str, Any]):
             last[partition] = await send(topic, _dumps(key),
                                          None if value is None else _dumps(value),
                                          partition, None, None)
-        if isinstance(self.store, ResumingStore):
+        if self._resuming is not None:
             for partition, record in last.items():
-                self.store.sent(TP(topic, partition), record)
+                self._resuming.sent(TP(topic, partition), record)
         return len(dirty)
 
 
