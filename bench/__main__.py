@@ -20,6 +20,9 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import orjson
 
 from bench import catchup, latency, peers, plot, restart, throughput
 from bench.broker import local_broker
@@ -45,10 +48,19 @@ class Results:
     """peer -> why it was not measured."""
     catchup: catchup.CatchUp | None = None
     restart: restart.Restart | None = None
+    sketch: dict[str, Any] | None = None
+    """bench.sketch_error's line: users, exact and counted 7d/28d."""
 
     @property
     def ratio(self) -> float:
         return statistics.median(self.worker) / statistics.median(self.baseline)
+
+
+MEMORY_CASES = {
+    "open_tickets": "open tickets (the ticket family)",
+    "daily_users": "daily users (the distinct-user state of cx_active_users)",
+    "sessions": "sessions (the sessions family: histories, dedupe ids, users)",
+}
 
 
 def _memory(case: str, items: int) -> tuple[int, int]:
@@ -105,8 +117,15 @@ def markdown(r: Results) -> str:
                      f"{s.changelog_bytes / 2**20:,.1f} MiB, {s.bytes_per_entity:,.0f} B "
                      "per entity |")
     for case, (items, grown) in r.memory.items():
-        lines.append(f"| RSS growth, {items:,} {case.replace('_', ' ')} "
+        lines.append(f"| RSS growth, {items:,} {MEMORY_CASES.get(case, case)} "
                      f"| {grown / 2**20:,.1f} MiB ({grown / items:,.0f} B each) |")
+    if r.sketch:
+        exact, counted = r.sketch["exact"], r.sketch["counted"]
+        lines.append(f"| cx_active_users 7d / 28d from sketches, {r.sketch['users']:,} users "
+                     f"| " + ", ".join(
+                         f"{w}: {counted[w]:,} for {exact[w]:,} "
+                         f"({abs(counted[w] - exact[w]) / exact[w]:.2%} off)"
+                         for w in ("7d", "28d")) + " |")
     runs = []
     for n, (b, w) in enumerate(zip(r.baseline, r.worker, strict=True)):
         runs.append(f"baseline {b:,.0f}/s vs worker {w:,.0f}/s" + "".join(
@@ -184,10 +203,16 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr, flush=True)
             results.restart = restart.measure(bootstrap, Path(tmp) / "broker", Path(tmp),
                                               args.restart_entities)
-    for case in ("open_tickets", "daily_users"):
+    for case in MEMORY_CASES:
         if args.memory_items > 0:
             print(f"memory: {args.memory_items:,} {case}...", file=sys.stderr, flush=True)
             results.memory[case] = _memory(case, args.memory_items)
+    if args.memory_items > 0:
+        print(f"7d/28d sketch error over {args.memory_items:,} users...", file=sys.stderr,
+              flush=True)
+        results.sketch = orjson.loads(subprocess.run(
+            [sys.executable, "-m", "bench.sketch_error", str(args.memory_items)],
+            capture_output=True, text=True, check=True).stdout)
     table = markdown(results)
     (args.out / "results.md").write_text(table)
     plot.draw(results.baseline, results.worker, results.latency_ms,

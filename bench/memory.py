@@ -1,4 +1,4 @@
-"""RSS per open ticket and per daily user, on the pure families a worker runs.
+"""RSS per open ticket, per daily user and per session, on the pure state a worker keeps.
 
 Each case runs in a fresh subprocess (``python -m bench.memory CASE N``) that feeds
 N entities into the same family objects a worker builds (dict mappings standing in
@@ -11,6 +11,7 @@ import gc
 import sys
 from zoneinfo import ZoneInfo
 
+from cxpulse.core.active_users import ActiveUsers
 from cxpulse.core.admission import Admission, IngestStats
 from cxpulse.core.session_family import SessionFamily
 from cxpulse.core.ticket_family import TicketFamily
@@ -45,7 +46,9 @@ def open_tickets(n: int) -> object:
     return family
 
 
-def daily_users(n: int) -> object:
+def sessions(n: int) -> object:
+    """The whole sessions family, one session per user: session histories, dedupe
+    ids and the distinct-user state."""
     family = SessionFamily(_admission("cx.sessions"), {}, {}, ZoneInfo("UTC"), 25 * 3600.0)
     for i in range(n):
         raw = (b'{"specversion":"1.0","id":"s%d","source":"b","type":"session.started",'
@@ -55,7 +58,20 @@ def daily_users(n: int) -> object:
     return family
 
 
-CASES = {"open_tickets": open_tickets, "daily_users": daily_users}
+def daily_users(n: int) -> object:
+    """The distinct-user state alone (what ``cx_active_users`` keeps per daily user),
+    with its table, written a batch of 1,000 events at a time as a worker does."""
+    users = ActiveUsers({}, ZoneInfo("UTC"))
+    users.advance(T0 + n * 0.05)
+    for i in range(n):
+        users.observe(f"U-{i}", T0 + i * 0.05, i % 6)
+        if i % 1000 == 999:
+            users.write_blocks()
+    users.write_blocks()
+    return users
+
+
+CASES = {"open_tickets": open_tickets, "daily_users": daily_users, "sessions": sessions}
 
 
 if __name__ == "__main__":

@@ -66,6 +66,11 @@ class DeferredChangelog(MutableMapping[str, Any]):
         self.data[key] = value
         self._dirty[key] = partition
 
+    def delete(self, key: str, partition: int) -> None:
+        """Delete ``key`` with a tombstone on ``partition``'s changelog (see :meth:`put`)."""
+        if self.data.pop(key, None) is not None:
+            self._dirty[key] = partition
+
     def __delitem__(self, key: str) -> None:
         del self.data[key]
         self._dirty[key] = self.partition

@@ -34,12 +34,16 @@ class SessionFamily(HistoryFamily):
         super().apply(event, partition, now_before)
         if not is_late(event.time, now_before):  # late events are not aggregated
             self.active_users.observe(str(event.data["user_id"]), event.time, partition)
+            if self._dirty is None:  # not within a batch: written now
+                self.active_users.write_blocks()
+
+    def end_batch(self) -> None:
+        super().end_batch()
+        self.active_users.write_blocks()
 
     def _expire(self, partition: int) -> None:
         super()._expire(partition)
-        mark = self.admission.expiry_mark()
-        if mark is not None:
-            self.active_users.expire(partition, mark)
+        self.active_users.expire(partition)
 
     def rebuild_steps(self, partitions: set[int], *, resend: bool = True) -> Iterator[None]:
         yield from super().rebuild_steps(partitions, resend=resend)

@@ -20,7 +20,7 @@ def test_the_bench_produces_numbers_and_a_plot(tmp_path: Path) -> None:
                  "--out", str(tmp_path)]) == 0
     table = (tmp_path / "results.md").read_text()
     for measure in ("baseline", "cxpulse worker", "ratio", "latency p50", "latency p99",
-                    "open tickets", "daily users", "two workers", "peer: bare Faust",
+                    "open tickets", "daily users", "sessions", "two workers", "peer: bare Faust",
                     "catch-up after a 5 s outage", "restart after SIGKILL with 300"):
         assert measure in table, table
     records = float(re.search(r"changelog records per event \(median\) \| ([\d.]+)",  # type: ignore[union-attr]
@@ -31,6 +31,9 @@ def test_the_bench_produces_numbers_and_a_plot(tmp_path: Path) -> None:
     faust = float(re.search(r"peer: bare Faust.*\| ([\d,]+) events/s, ratio",  # type: ignore[union-attr]
                             table).group(1).replace(",", ""))
     assert faust > 0
+    sketch = re.search(r"7d / 28d from sketches, 5,000 users \| 7d: ([\d,]+) for ([\d,]+)", table)
+    assert sketch is not None, table
+    assert int(sketch.group(2).replace(",", "")) > 1000
     assert "faust peer" in table and "quix" not in table  # the Quix peer stays out of CI
     png = (tmp_path / "results.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000

@@ -73,10 +73,93 @@ def test_rebuilt_from_the_table_gives_the_same_counts() -> None:
     users = ActiveUsers(table, BERLIN)
     t0 = at("2026-11-22T12:00")
     for n in range(300):
-        users.observe(f"u{n % 97}", t0 - n * 517.0, n % 6)
+        users.observe(f"u{n % 97}", t0 - n * 517.0, n % 97 % 6)  # a user keeps its partition
+    users.write_blocks()
     users.advance(t0)
     before = users.counts(t0)
     again = ActiveUsers(table, BERLIN)
     again.rebuild(set(range(6)), t0)
     assert again.counts(t0) == before
     assert before["28d"] == 97
+
+
+def _plain_counts(seen: dict[str, list[float]], now: float, tz: ZoneInfo) -> dict[str, int]:
+    """Distinct users per window, straight from every event time kept in full."""
+    last = bucket(now)
+    first = {"5m": last - 4, "1h": last - 59, "24h": last - 1439,
+             "1d": local_midnight_minute(now, tz), "7d": local_midnight_minute(now, tz, 6),
+             "28d": local_midnight_minute(now, tz, 27)}
+    return {name: sum(1 for times in seen.values()
+                      if any(lo <= bucket(t) <= last for t in times))
+            for name, lo in first.items()}
+
+
+def test_forty_days_of_traffic_against_a_plain_count_and_after_a_rebuild() -> None:
+    # 40 days, 3,000 users with returning visits, events up to 20 minutes out of order;
+    # the table is pruned as it goes (blocks of 25 h, day sketches of 28 days).
+    import random
+
+    rng = random.Random(7)
+    table: dict[str, object] = {}
+    users = ActiveUsers(table, BERLIN)
+    seen: dict[str, list[float]] = {}
+    start = at("2026-10-01T00:00")
+    now = start
+    for step in range(40 * 48):  # every 30 minutes
+        now = start + step * 1800.0
+        users.advance(now)
+        for _ in range(rng.randint(0, 60)):
+            user = f"user-{int(rng.paretovariate(0.6)) % 3000}"
+            t = now - rng.uniform(0, 1200)
+            partition = sum(user.encode()) % 6
+            users.observe(user, t, partition)
+            seen.setdefault(user, []).append(t)
+        users.write_blocks()
+        for partition in range(6):
+            users.expire(partition)
+        if step % 97 == 0 or step == 40 * 48 - 1:
+            got, want = users.counts(now), _plain_counts(seen, now, BERLIN)
+            for window in ("5m", "1h", "24h", "1d"):
+                assert got[window] == want[window], (step, window)
+            for window in ("7d", "28d"):
+                assert abs(got[window] - want[window]) <= 0.01 * want[window] + 1, (step, window)
+    before = users.counts(now)
+    again = ActiveUsers(table, BERLIN)
+    again.rebuild(set(range(6)), now)
+    after = again.counts(now)
+    assert {w: after[w] for w in ("5m", "1h", "24h", "1d")} == {
+        w: before[w] for w in ("5m", "1h", "24h", "1d")}
+    for window in ("7d", "28d"):
+        assert abs(after[window] - before[window]) <= 0.01 * before[window] + 1
+    assert before["28d"] > 1000
+    # Pruned as it went: no block older than 25 h + an hour, no day older than 28 days.
+    oldest_block = min(int(str(k).split(":")[2]) for k in table if str(k).startswith("b:"))
+    assert oldest_block >= bucket(now) - 26 * 60
+    days = {int(str(k).split(":")[2]) for k in table if str(k).startswith("d:")}
+    today = datetime.fromtimestamp(now, BERLIN).toordinal()
+    assert days and min(days) > today - 28
+
+
+def test_the_per_user_records_of_earlier_versions_are_converted() -> None:
+    now = at("2026-11-22T12:00")
+    table: dict[str, object] = {"old-a": {"p": 2, "m": [bucket(now) - 3]},
+                                "old-b": {"p": 4, "m": [bucket(now) - 90, bucket(now) - 30]}}
+    users = ActiveUsers(table, BERLIN)
+    users.rebuild({2, 4}, now)
+    assert (users.counts(now)["5m"], users.counts(now)["1h"]) == (1, 2)
+    assert not any(k.startswith("old") for k in table)  # rewritten as blocks
+    again = ActiveUsers(table, BERLIN)
+    again.rebuild({2, 4}, now)
+    assert again.counts(now) == users.counts(now)
+
+
+def test_seven_and_28_days_within_one_percent_at_a_hundred_thousand_users() -> None:
+    users = ActiveUsers({}, UTC)
+    now = at("2026-11-22T12:00", UTC)
+    users.advance(now)
+    for n in range(100_000):
+        users.observe(f"U-{n}", now - (n % 20) * 86400.0 - 60, n % 6)
+    counts = users.counts(now)
+    want_7d = sum(1 for n in range(100_000) if n % 20 <= 6)
+    assert abs(counts["7d"] - want_7d) <= 0.01 * want_7d
+    assert abs(counts["28d"] - 100_000) <= 1000
