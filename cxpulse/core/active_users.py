@@ -13,7 +13,7 @@ watermark) wait in a heap until now reaches them.
 Durable state, in the changelog-backed ``users`` table, written from the partition
 the users belong to:
 - ``b:{partition}:{minute}:{n}``: the hashes of users active in that minute, packed
-  little-endian 8 bytes each, base64, :data:`BLOCK_SIZE` per record, so a batch
+  little-endian 8 bytes each (signed), base64, :data:`BLOCK_SIZE` per record, so a batch
   rewrites at most one partial record per minute it touched. Blocks older than
   :data:`KEEP_MINUTES` are deleted.
 - ``d:{partition}:{day}``: a day's sketch, saved before the last of its blocks are
@@ -52,12 +52,15 @@ REBUILD_STEP = 5000
 
 USER_WINDOWS = (*WINDOWS, "1d", "7d", "28d")
 
-_Pairs = tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint32]]
 
 
 def user_hash(user: str) -> int:
-    """A 64-bit hash of a user id, the same in every process (not Python's ``hash``)."""
-    return int.from_bytes(hashlib.blake2b(user.encode(), digest_size=8).digest(), "little")
+    """A 64-bit hash of a user id, the same in every process (not Python's ``hash``).
+
+    Signed: DataSketches' ``update(int)`` takes a signed 64-bit integer, and a larger
+    one would silently go through its ``float`` overload (53 bits)."""
+    return int.from_bytes(hashlib.blake2b(user.encode(), digest_size=8).digest(), "little",
+                          signed=True)
 
 
 def local_midnight_minute(now: float, tz: ZoneInfo, days_back: int = 0) -> int:
@@ -67,8 +70,8 @@ def local_midnight_minute(now: float, tz: ZoneInfo, days_back: int = 0) -> int:
     return bucket(midnight.timestamp())
 
 
-def _unpack(text: str) -> npt.NDArray[np.uint64]:
-    return np.frombuffer(base64.b64decode(text), "<u8").astype(np.uint64)
+def _unpack(text: str) -> npt.NDArray[np.int64]:
+    return np.frombuffer(base64.b64decode(text), "<i8").astype(np.int64)
 
 
 def _put(table: MutableMapping[str, Any], key: str, value: Any, partition: int) -> None:
@@ -180,7 +183,7 @@ class ActiveUsers:
         pending, self._pending = self._pending, {}
         full = BLOCK_SIZE * 8
         for (partition, minute), hashes in pending.items():
-            packed = array("Q", hashes)
+            packed = array("q", hashes)
             if sys.byteorder == "big":
                 packed.byteswap()
             data = packed.tobytes()
@@ -242,7 +245,7 @@ class ActiveUsers:
         self.partitions = set(partitions)
         if now is not None:
             self.advance(now)
-        blocks: list[tuple[int, int, npt.NDArray[np.uint64]]] = []
+        blocks: list[tuple[int, int, npt.NDArray[np.int64]]] = []
         for n, (key, value) in enumerate(items_as_of_now(self.users), 1):
             if isinstance(value, str):
                 kind, p, rest = key.split(":", 2)
@@ -263,19 +266,19 @@ class ActiveUsers:
         self.write_blocks()  # what _upgrade converted
 
     def _upgrade(self, user: str, record: dict[str, Any]) -> Iterator[
-            tuple[int, int, npt.NDArray[np.uint64]]]:
+            tuple[int, int, npt.NDArray[np.int64]]]:
         """A record of the per-user format (``{"p", "m"}``): its minutes become block
         entries, written in the new format at the next :meth:`write_blocks`."""
         partition, h = int(record["p"]), user_hash(user)
         _delete(self.users, user, partition)
         for minute in record["m"]:
             self._pending.setdefault((partition, minute), []).append(h)
-            yield partition, minute, np.array([h], np.uint64)
+            yield partition, minute, np.array([h], np.int64)
 
-    def _load(self, blocks: list[tuple[int, int, npt.NDArray[np.uint64]]],
+    def _load(self, blocks: list[tuple[int, int, npt.NDArray[np.int64]]],
               step: int) -> Iterator[None]:
         last = self.last_minute
-        keys: list[npt.NDArray[np.uint64]] = []
+        keys: list[npt.NDArray[np.int64]] = []
         minutes: list[npt.NDArray[np.uint32]] = []
         done = 0
         for partition, minute, hashes in blocks:

@@ -20,7 +20,7 @@ class LatestMinutes:
     __slots__ = ("_keys", "_minutes", "_recent")
 
     def __init__(self) -> None:
-        self._keys: npt.NDArray[np.uint64] = np.empty(0, np.uint64)
+        self._keys: npt.NDArray[np.int64] = np.empty(0, np.int64)
         self._minutes: npt.NDArray[np.uint32] = np.empty(0, np.uint32)
         self._recent: dict[int, int] = {}
 
@@ -37,7 +37,7 @@ class LatestMinutes:
         if minute is not None:
             return minute
         keys = self._keys
-        i = int(keys.searchsorted(np.uint64(user)))
+        i = int(keys.searchsorted(np.int64(user)))
         if i < len(keys) and int(keys[i]) == user:
             return int(self._minutes[i])
         return None
@@ -56,7 +56,7 @@ class LatestMinutes:
         the allocator maps it fresh, returning the old one to the system on free."""
         recent, self._recent = self._recent, {}
         n = len(recent)
-        new_keys = np.fromiter(recent.keys(), np.uint64, n)
+        new_keys = np.fromiter(recent.keys(), np.int64, n)
         new_minutes = np.fromiter(recent.values(), np.uint32, n)
         order = np.argsort(new_keys)
         new_keys, new_minutes = new_keys[order], new_minutes[order]
@@ -72,21 +72,21 @@ class LatestMinutes:
             keep = self._minutes >= floor
             self._keys, self._minutes = self._keys[keep], self._minutes[keep]
 
-    def load(self, keys: npt.NDArray[np.uint64], minutes: npt.NDArray[np.uint32],
+    def load(self, keys: npt.NDArray[np.int64], minutes: npt.NDArray[np.uint32],
              floor: int) -> None:
         """Replace everything with the latest minute per key of these pairs (a rebuild)."""
         self._recent = {}
         self._keys, self._minutes = latest_per_key(keys, minutes, floor)
 
-    def items(self) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint32]]:
+    def items(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
         """Every (key, latest minute), merged first."""
         if self._recent:
             self.merge(0)
         return self._keys, self._minutes
 
 
-def latest_per_key(keys: npt.NDArray[np.uint64], minutes: npt.NDArray[np.uint32],
-                   floor: int) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.uint32]]:
+def latest_per_key(keys: npt.NDArray[np.int64], minutes: npt.NDArray[np.uint32],
+                   floor: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.uint32]]:
     """Sorted unique keys with the largest minute of each, minutes below ``floor`` dropped."""
     order = np.lexsort((minutes, keys))  # by key, then minute: the last of a run is the max
     keys, minutes = keys[order], minutes[order]

@@ -163,3 +163,18 @@ def test_seven_and_28_days_within_one_percent_at_a_hundred_thousand_users() -> N
     want_7d = sum(1 for n in range(100_000) if n % 20 <= 6)
     assert abs(counts["7d"] - want_7d) <= 0.01 * want_7d
     assert abs(counts["28d"] - 100_000) <= 1000
+
+
+def test_user_hashes_are_signed_64_bit_as_the_sketch_library_takes_them() -> None:
+    # DataSketches' update(int) is a signed 64-bit overload; a larger Python int falls
+    # through to update(float) and keeps 53 bits (2**63 + 5 and 2**63 + 6 collide).
+    from cxpulse.core.active_users import user_hash
+    from cxpulse.core.day_sketches import DaySketches
+
+    hashes = [user_hash(f"U-{n}") for n in range(10_000)]
+    assert all(-(2**63) <= h < 2**63 for h in hashes)
+    assert min(hashes) < 0 < max(hashes)
+    sketches = DaySketches(lambda partition, day: None)
+    for h in (2**62 + 5, 2**62 + 6, -(2**63), 2**63 - 1):
+        sketches.add(0, 100, h)
+    assert sketches.count({0}, 100, 1) == 4
