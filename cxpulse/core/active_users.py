@@ -224,8 +224,7 @@ class ActiveUsers:
         for p, day in self.days.live:
             if p == partition and day < today - 1:
                 self._save_day(partition, day)
-        for _ in self.days.retire(today - 1):
-            pass
+        self.days.retire(today - 1)
 
     def _save_day(self, partition: int, day: int) -> None:
         text = self.days.take_dirty(partition, day)

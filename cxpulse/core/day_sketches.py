@@ -13,7 +13,7 @@ may add a user again from both a saved sketch and the minute blocks: same result
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import datasketches as ds
 
@@ -107,9 +107,8 @@ class DaySketches:
         self.dirty.discard(key)
         return encode(self.live[key])
 
-    def retire(self, before: int) -> Iterator[tuple[int, int]]:
-        """Drop live days older than ``before`` that are saved (not dirty); yield them."""
+    def retire(self, before: int) -> None:
+        """Drop live days older than ``before`` that are saved (not dirty)."""
         for key in [k for k in self.live if k[1] < before and k not in self.dirty]:
             del self.live[key]
             self._forget_unions(*key)
-            yield key

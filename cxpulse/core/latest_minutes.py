@@ -24,14 +24,6 @@ class LatestMinutes:
         self._minutes: npt.NDArray[np.uint32] = np.empty(0, np.uint32)
         self._recent: dict[int, int] = {}
 
-    def __len__(self) -> int:
-        """Entries, counting a user both merged and recent twice (an upper bound)."""
-        return len(self._keys) + len(self._recent)
-
-    @property
-    def nbytes(self) -> int:
-        return int(self._keys.nbytes + self._minutes.nbytes)
-
     def get(self, user: int) -> int | None:
         minute = self._recent.get(user)
         if minute is not None:
