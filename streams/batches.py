@@ -49,6 +49,17 @@ _ROUTES: WeakKeyDictionary[faust.App, BatchRoutes] = WeakKeyDictionary()
 QUEUED_BATCHES = 4
 """Batches a topic's queue holds before the fetch loop waits for its agent."""
 
+FETCH_MAX_WAIT_MS = 100
+"""How long the broker may hold a fetch that finds no record (Faust sets 1,500 ms).
+
+aiokafka has one fetch in flight per broker, and leaves out of it the partitions
+whose fetched records the worker has not taken yet (once they waited 100 ms). While
+an agent applies a large fetch, the fetch loop waits for room in its queue, so the
+next fetch asks only for idle partitions (the other families' topics) and the broker
+holds it for the whole wait: the busy topic's records stayed unread for 1.5 s, every
+cycle. Measured at 5,500 new tickets/s: the lag settled at 1-1.7 s (one large fetch
+every 1.65 s, the agent idle half of the time) instead of about 0.2 s."""
+
 
 @dataclass(slots=True)
 class Batch:
@@ -74,6 +85,7 @@ class BatchRoutes:
         self.queues: dict[str, asyncio.Queue[Batch]] = {}
         consumer: Any = app.consumer
         consumer._drain_messages = self._drain
+        _bound_fetch_wait(consumer._thread)
 
     @classmethod
     def of(cls, app: faust.App) -> BatchRoutes:
@@ -224,6 +236,19 @@ class BatchRoutes:
             if previous is not None and record.offset - previous > 1:
                 await consumer._add_gap(tp, previous + 1, record.offset - 1)
             previous = record.offset
+
+
+def _bound_fetch_wait(thread: Any) -> None:
+    """Create the aiokafka consumer of Faust's consumer ``thread`` with
+    :data:`FETCH_MAX_WAIT_MS` (Faust passes a fixed 1,500 ms)."""
+    create = thread._create_worker_consumer
+
+    def create_worker_consumer(transport: Any) -> Any:
+        client = create(transport)
+        client._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read when its fetcher starts
+        return client
+
+    thread._create_worker_consumer = create_worker_consumer
 
 
 async def _put(queue: asyncio.Queue[Batch], batch: Batch, suspended: Any) -> bool:

@@ -11,7 +11,7 @@ import faust
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from mode.utils.locks import Event
 
-from cxpulse.streams.batches import QUEUED_BATCHES, Batch, BatchRoutes, _put
+from cxpulse.streams.batches import FETCH_MAX_WAIT_MS, QUEUED_BATCHES, Batch, BatchRoutes, _put
 
 ROUTED = "cx.tickets"
 OTHER = "cx.other"
@@ -246,3 +246,13 @@ async def test_a_gap_right_after_a_record_read_again_is_noted() -> None:
     serve(app, fetcher, [{tp: [record(ROUTED, 9), record(ROUTED, 11)]}])
     await consumer._drain_messages(fetcher)
     assert consumer._gap[tp].overlaps(10) and not consumer._gap[tp].overlaps(11)
+
+
+async def test_the_consumer_faust_creates_lets_the_broker_hold_an_empty_fetch_briefly() -> None:
+    # Faust passes fetch_max_wait_ms=1500: a fetch that asks only for idle partitions
+    # (the busy ones' records not taken yet) kept the busy topic unread that long.
+    app, _ = app_with_routes()
+    thread = app.consumer._thread
+    client = thread._create_worker_consumer(app.transport)
+    assert client._fetch_max_wait_ms == FETCH_MAX_WAIT_MS == 100
+    await client.stop()
