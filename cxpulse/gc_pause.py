@@ -19,7 +19,6 @@ freeze and dies later would stay; a full collection over everything
 
 from __future__ import annotations
 
-import atexit
 import gc
 import time
 from collections.abc import Callable, Iterator
@@ -51,11 +50,6 @@ class StateFreezer:
         self.full_every = full_every
         self.clock = clock
         self._last_full = clock()
-        # Frozen objects are never collected, not even at exit, where extension
-        # modules then report them as leaks (DataSketches' nanobind lists every HLL
-        # sketch still alive and blames "a reference counting issue"). Unfrozen
-        # first, the collection at interpreter shutdown frees them as usual.
-        atexit.register(gc.unfreeze)
 
     def tick(self) -> None:
         if not gc.isenabled():

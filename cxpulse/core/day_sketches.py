@@ -12,7 +12,9 @@ may add a user again from both a saved sketch and the minute blocks: same result
 
 from __future__ import annotations
 
+import atexit
 import base64
+import weakref
 from collections.abc import Callable
 
 import datasketches as ds
@@ -34,6 +36,22 @@ def decode(text: str) -> ds.hll_sketch:
     return ds.hll_sketch.deserialize(base64.b64decode(text))
 
 
+_HOLDERS: weakref.WeakSet[DaySketches] = weakref.WeakSet()
+
+
+@atexit.register
+def _release_at_exit() -> None:
+    """Free every sketch before the interpreter shuts down.
+
+    A worker's state is still referenced at exit (Faust's threads and tasks hold the
+    app), so its sketches are never freed, and DataSketches' bindings (nanobind) then
+    print every one of them as a leak "likely caused by a reference counting issue",
+    dozens of lines at each stop."""
+    for holder in list(_HOLDERS):
+        holder.live.clear()
+        holder._unions.clear()
+
+
 class DaySketches:
     """Sketches per (partition, local day ordinal); saved ones are read through ``saved``.
 
@@ -49,6 +67,7 @@ class DaySketches:
         """Live days changed since they were last saved."""
         self._unions: dict[tuple[int, int, int], ds.hll_sketch] = {}
         """(partition, first day, last day) -> union of saved days, for past days."""
+        _HOLDERS.add(self)
 
     def add(self, partition: int, day: int, user: int) -> None:
         key = (partition, day)
