@@ -215,6 +215,10 @@ def main(argv: list[str] | None = None) -> int:
             capture_output=True, text=True, check=True).stdout)
     table = markdown(results)
     (args.out / "results.md").write_text(table)
+    # Every scrape's figure in order: the histogram does not tell a run's start from
+    # its steady state.
+    (args.out / "latency.json").write_bytes(orjson.dumps(
+        {"rate": results.latency_rate, "ms_per_scrape": [round(ms) for ms in results.latency_ms]}))
     plot.draw(results.baseline, results.worker, results.latency_ms,
               {k: v[1] / v[0] for k, v in results.memory.items()}, args.out / "results.png",
               results.two_workers, results.peers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import orjson
 import pytest
 
 from bench.__main__ import main
@@ -35,5 +36,8 @@ def test_the_bench_produces_numbers_and_a_plot(tmp_path: Path) -> None:
     assert sketch is not None, table
     assert int(sketch.group(2).replace(",", "")) > 1000
     assert "faust peer" in table and "quix" not in table  # the Quix peer stays out of CI
+    latency = orjson.loads((tmp_path / "latency.json").read_bytes())
+    assert latency["rate"] > 0 and latency["ms_per_scrape"] and all(
+        ms > 0 for ms in latency["ms_per_scrape"])
     png = (tmp_path / "results.png").read_bytes()
     assert png.startswith(b"\x89PNG") and len(png) > 10_000
