@@ -93,7 +93,7 @@ class BatchRoutes:
         self.queues: dict[str, asyncio.Queue[Batch]] = {}
         consumer: Any = app.consumer
         consumer._drain_messages = self._drain
-        _bound_fetch_wait(consumer._thread)
+        _tune_fetches(consumer._thread)
 
     @classmethod
     def of(cls, app: faust.App) -> BatchRoutes:
@@ -246,7 +246,7 @@ class BatchRoutes:
             previous = record.offset
 
 
-def _bound_fetch_wait(thread: Any) -> None:
+def _tune_fetches(thread: Any) -> None:
     """Create the aiokafka consumer of Faust's consumer ``thread`` with
     :data:`FETCH_MAX_WAIT_MS` (Faust passes a fixed 1,500 ms) and
     :data:`FETCH_MIN_BYTES` (1 byte by default)."""
