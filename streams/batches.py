@@ -60,14 +60,6 @@ holds it for the whole wait: the busy topic's records stayed unread for 1.5 s, e
 cycle. Measured at 5,500 new tickets/s: the lag settled at 1-1.7 s (one large fetch
 every 1.65 s, the agent idle half of the time) instead of about 0.2 s."""
 
-FETCH_MIN_BYTES = 65_536
-"""What the broker waits for (or :data:`FETCH_MAX_WAIT_MS`) before it answers a fetch.
-
-Every fetch request and response lists every partition of every topic a worker reads
-(aiokafka's consumer thread encodes and decodes them in Python): at 7,000 new
-tickets/s the worker made 60-100 fetches of about 55 records a second. At that rate
-64 KiB takes about 30 ms to arrive; at low rates an event waits at most the 100 ms."""
-
 
 @dataclass(slots=True)
 class Batch:
@@ -93,7 +85,7 @@ class BatchRoutes:
         self.queues: dict[str, asyncio.Queue[Batch]] = {}
         consumer: Any = app.consumer
         consumer._drain_messages = self._drain
-        _tune_fetches(consumer._thread)
+        _bound_fetch_wait(consumer._thread)
 
     @classmethod
     def of(cls, app: faust.App) -> BatchRoutes:
@@ -246,17 +238,14 @@ class BatchRoutes:
             previous = record.offset
 
 
-def _tune_fetches(thread: Any) -> None:
+def _bound_fetch_wait(thread: Any) -> None:
     """Create the aiokafka consumer of Faust's consumer ``thread`` with
-    :data:`FETCH_MAX_WAIT_MS` (Faust passes a fixed 1,500 ms) and
-    :data:`FETCH_MIN_BYTES` (1 byte by default)."""
+    :data:`FETCH_MAX_WAIT_MS` (Faust passes a fixed 1,500 ms)."""
     create = thread._create_worker_consumer
 
     def create_worker_consumer(transport: Any) -> Any:
         client = create(transport)
-        # Both read when its fetcher starts.
-        client._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
-        client._fetch_min_bytes = FETCH_MIN_BYTES
+        client._fetch_max_wait_ms = FETCH_MAX_WAIT_MS  # read when its fetcher starts
         return client
 
     thread._create_worker_consumer = create_worker_consumer

@@ -11,14 +11,7 @@ import faust
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from mode.utils.locks import Event
 
-from cxpulse.streams.batches import (
-    FETCH_MAX_WAIT_MS,
-    FETCH_MIN_BYTES,
-    QUEUED_BATCHES,
-    Batch,
-    BatchRoutes,
-    _put,
-)
+from cxpulse.streams.batches import FETCH_MAX_WAIT_MS, QUEUED_BATCHES, Batch, BatchRoutes, _put
 
 ROUTED = "cx.tickets"
 OTHER = "cx.other"
@@ -262,5 +255,4 @@ async def test_the_consumer_faust_creates_lets_the_broker_hold_an_empty_fetch_br
     thread = app.consumer._thread
     client = thread._create_worker_consumer(app.transport)
     assert client._fetch_max_wait_ms == FETCH_MAX_WAIT_MS == 100
-    assert client._fetch_min_bytes == FETCH_MIN_BYTES == 65_536
     await client.stop()
