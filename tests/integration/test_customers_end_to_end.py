@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import orjson
 import pytest
 
 from tests.integration.conftest import Env, Worker, free_port
@@ -106,6 +107,14 @@ def test_two_workers_sum_and_divide_to_the_single_worker_values(
     for w in workers:  # both in the group before any event: no rebalance mid-way
         w.wait_for(lambda m: True, timeout=120)
     time.sleep(15)
+    # Every partition in each worker's "now" before the scenario (see opening()); the
+    # plain reference's numbers are the same with these signups (in no window).
+    opening = customer_scenario.opening()
+    _publish_lines(env, [orjson.dumps(e) for e in opening], tmp_path / "opening.jsonl")
+    deadline = time.monotonic() + 120
+    while sum(_counted(w.scrape()) for w in workers) < len(opening):
+        assert time.monotonic() < deadline, "the opening signups were not all read"
+        time.sleep(0.5)
     _publish(env, scenario, tmp_path)
     counts = {k: v for k, v in expected.items()
               if not k[0].endswith(("_ratio", "_coefficient", "_value", "_per_1000_customers"))

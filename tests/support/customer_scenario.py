@@ -84,6 +84,19 @@ def edge_cases() -> list[tuple[float, dict[str, Any]]]:
     return out
 
 
+def opening() -> list[dict[str, Any]]:
+    """A signup at the scenario's first instant on every partition, in no window.
+
+    For workers that read while the scenario is published: in replay mode "now" is the
+    least latest time of the partitions *that have delivered events* (SPEC §2), so a
+    partition whose first record lands after the others' later days would find its
+    oldest event (the complaint opened 65 days back) late. Read first, these hold every
+    partition's "now" back until its own events arrive.
+    """
+    return [ev(f"a-u{p}", "customer.signed_up", END - 65 * DAY, customer_id=key_for(p, "ACU"),
+               source="direct") for p in range(PARTITIONS)]
+
+
 def closing() -> list[dict[str, Any]]:
     """A signup at END on every partition, so "now" ends there on every worker."""
     return [ev(f"z-u{p}", "customer.signed_up", END, customer_id=key_for(p, "ZCU"),
