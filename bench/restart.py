@@ -5,9 +5,12 @@ N ``ticket.opened`` (distinct tickets) and N ``session.started`` (distinct users
 stamped with the wall clock are published to fresh topics; a live-clock worker reads
 them until ``cx_tickets_open`` sums to N and ``cx_active_users{window="24h"}`` is N.
 It is killed, started again with the same app id, and timed from that start until
-both gauges are N again (scraping every second). The broker's log directories of the
-app's changelog topics, divided by 2N, give the changelog bytes per entity (after
-Kafka's compaction, which may not have run yet: an upper bound).
+both gauges are N again (scraping every second). The worker runs with an instance id
+(``CXPULSE_INSTANCE_ID``, static membership), as the Kubernetes manifests run it; it
+is then killed once more and restarted without one, the default, whose group join
+waits out the dead member's session timeout (``seconds_dynamic``). The broker's log
+directories of the app's changelog topics, divided by 2N, give the changelog bytes per
+entity (after Kafka's compaction, which may not have run yet: an upper bound).
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ class Restart:
     first_load: float
     """Seconds the first worker took to read the 2N events (from its start)."""
     seconds: float
-    """From the restart until both gauges were N again."""
+    """From the restart until both gauges were N again (static membership)."""
+    seconds_dynamic: float
+    """The same for a restart without an instance id."""
     changelog_bytes: int
     """Bytes on the broker's disk of the app's changelog topics."""
 
@@ -106,6 +111,7 @@ def measure(bootstrap: str, broker_dir: Path, tmp: Path, n: int,
     url = worker.url
     worker.make_topics()
     asyncio.run(_publish(bootstrap, worker.prefix, n))
+    worker.env["CXPULSE_INSTANCE_ID"] = "bench-restart-0"
     proc = worker.start()
     try:
         first_load = _until_complete(url, proc, n, limit, "first load")
@@ -113,10 +119,14 @@ def measure(bootstrap: str, broker_dir: Path, tmp: Path, n: int,
     finally:
         proc.kill()
         proc.wait(timeout=60)
-    proc = worker.start()
-    try:
-        seconds = _until_complete(url, proc, n, limit, "restart")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
-    return Restart(n, first_load, seconds, _changelog_bytes(broker_dir, worker.app_id))
+    times = []
+    for what in ("restart", "restart without an instance id"):
+        proc = worker.start()
+        try:
+            times.append(_until_complete(url, proc, n, limit, what))
+        finally:
+            proc.kill()
+            proc.wait(timeout=60)
+        worker.env.pop("CXPULSE_INSTANCE_ID", None)  # the second: dynamic membership
+    return Restart(n, first_load, times[0], times[1],
+                   _changelog_bytes(broker_dir, worker.app_id))

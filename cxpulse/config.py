@@ -69,6 +69,9 @@ class Settings:
     below Kafka's 1 MB message limit)."""
     replication_factor: int = 1
     """Replicas of the tables' changelog topics (3 in production)."""
+    instance_id: str | None = None
+    """Kafka static group membership (KIP-345): a worker restarted under the same id
+    takes its partitions back at once, without waiting out the session timeout."""
     agent_offline_after: float = 12 * 3600.0
     """``agents.offline_after``: an agent silent this long counts as offline."""
     gross_margin: float = 1.0
@@ -364,6 +367,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                                       4096, MAX_ENTITY_BYTES),
         replication_factor=_read(env, "CXPULSE_REPLICATION_FACTOR", _positive_int,
                                  d.replication_factor),
+        instance_id=_read(env, "CXPULSE_INSTANCE_ID", _nonempty, None),
         kafka_security=kafka_security,
         metrics_security=metrics_security,
         gross_margin=_ratio_setting(doc, "customers", "gross_margin", d.gross_margin),

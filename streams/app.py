@@ -41,6 +41,9 @@ def create_app(settings: Settings) -> faust.App:
         producer_max_batch_size=262_144,
         # A killed worker's group membership lapses after this, so its restart is quick.
         broker_session_timeout=10.0,
+        # Static membership where the deployment gives each worker a stable id (a
+        # StatefulSet's pod name): its restart skips that wait and the rebalance.
+        consumer_group_instance_id=settings.instance_id,
         broker_heartbeat_interval=2.0,
         # A topic that appears after the group formed (our own internal ones, created at
         # start-up while the consumer subscribes, on a loaded machine) is assigned at the

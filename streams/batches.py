@@ -37,6 +37,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 import faust
+from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from cxpulse.streams import restore
@@ -149,6 +150,13 @@ class BatchRoutes:
                 await self._fetch_once(consumer)
         except Exception as exc:
             log.exception("the batch fetch loop raised: %r", exc)
+            instance = self.app.conf.consumer_group_instance_id
+            if instance and isinstance(exc, KafkaError) and "UnknownError" in str(exc):
+                # aiokafka does not know FENCED_INSTANCE_ID (error 82) and reports a join
+                # refused with it as KafkaError("UnknownError()"): say what it means.
+                log.error("the group refused this worker's membership: another worker "
+                          "runs with the same CXPULSE_INSTANCE_ID=%s (each needs its own)",
+                          instance)
             raise
 
     async def _fetch_once(self, consumer: Any) -> None:

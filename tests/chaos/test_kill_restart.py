@@ -40,8 +40,14 @@ def explain(expected: dict[SampleKey, float]) -> Callable[[dict[SampleKey, float
     return describe
 
 
+# With an instance id (static membership, KIP-345), a restarted worker takes its
+# partitions back without a rebalance: the same exact end state is expected.
+@pytest.mark.parametrize("instance_id", [None, "worker-0"], ids=["dynamic", "static"])
 def test_ten_sigkills_during_a_replay_change_nothing(
-        cx_env: Env, start_worker: Callable[[Env], Worker], tmp_path: Path) -> None:
+        cx_env: Env, start_worker: Callable[[Env], Worker], tmp_path: Path,
+        instance_id: str | None) -> None:
+    if instance_id is not None:
+        cx_env = Env({**cx_env.vars, "CXPULSE_INSTANCE_ID": instance_id})
     seed = int(os.environ.get("CXPULSE_CHAOS_SEED", random.randrange(2**32)))
     print(f"chaos seed {seed} (CXPULSE_CHAOS_SEED={seed} replays this run)")
     rng = random.Random(seed)

@@ -52,6 +52,8 @@ def test_workers_form_one_group_with_real_settings() -> None:
     assert len(workers) == 2
     assert len({w["environment"]["CXPULSE_APP_ID"] for w in workers}) == 1
     assert len({w["volumes"][0] for w in workers}) == 2, "each worker needs its own data dir"
+    ids = {w["environment"]["CXPULSE_INSTANCE_ID"] for w in workers}
+    assert len(ids) == 2, "a shared instance id fences one worker out of the group"
     for service in services.values():
         for variable in service.get("environment", {}):
             if variable.startswith("CXPULSE_"):

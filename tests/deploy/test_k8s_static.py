@@ -34,7 +34,7 @@ def test_selectors_labels_and_ports_agree() -> None:
     assert workers["spec"]["serviceName"] == service["metadata"]["name"]
 
     container = workers["spec"]["template"]["spec"]["containers"][0]
-    env = {e["name"]: e["value"] for e in container["env"]}
+    env = {e["name"]: e.get("value", e.get("valueFrom")) for e in container["env"]}
     port = {p["name"]: p["containerPort"] for p in container["ports"]}["metrics"]
     assert int(env["CXPULSE_METRICS_PORT"]) == port
     assert service["spec"]["ports"][0]["targetPort"] == "metrics"
@@ -42,3 +42,5 @@ def test_selectors_labels_and_ports_agree() -> None:
     assert container["resources"]["requests"]
     known = set(re.findall(r"CXPULSE_[A-Z_]+", CONFIG.read_text()))
     assert set(env) <= known, set(env) - known
+    # One static member per pod: its stable name, never a value shared by the replicas.
+    assert env["CXPULSE_INSTANCE_ID"] == {"fieldRef": {"fieldPath": "metadata.name"}}

@@ -8,6 +8,8 @@ import asyncio
 from typing import Any
 
 import faust
+import pytest
+from aiokafka.errors import KafkaError, UnknownError
 from aiokafka.structs import ConsumerRecord, TopicPartition
 from mode.utils.locks import Event
 
@@ -256,3 +258,19 @@ async def test_the_consumer_faust_creates_lets_the_broker_hold_an_empty_fetch_br
     client = thread._create_worker_consumer(app.transport)
     assert client._fetch_max_wait_ms == FETCH_MAX_WAIT_MS == 100
     await client.stop()
+
+
+async def test_a_join_refused_for_a_shared_instance_id_is_named_in_the_log(
+        caplog: Any) -> None:
+    """aiokafka reports FENCED_INSTANCE_ID as KafkaError("UnknownError()")."""
+    app: Any = faust.App(f"t-{id(object())}", broker="kafka://127.0.0.1:1", store="memory://",
+                         autodiscover=False, web_enabled=False,
+                         consumer_group_instance_id="worker-1")
+    BatchRoutes.of(app).route(ROUTED)
+
+    async def refused(timeout: float) -> tuple[Any, Any]:
+        raise KafkaError(repr(UnknownError()))
+    app.consumer._wait_next_records = refused
+    with pytest.raises(KafkaError):
+        await app.consumer._drain_messages(Fetcher())
+    assert "same CXPULSE_INSTANCE_ID=worker-1" in caplog.text

@@ -28,6 +28,7 @@ from cxpulse.core.watermark import Watermark
 from cxpulse.exporter import build_registry
 from cxpulse.metrics_text import parse
 from cxpulse.schemas.events import Event, Rejection, decode
+from cxpulse.streams.app import create_app
 from tests.support.scenario import ev
 
 T0 = 1_795_300_000.0
@@ -61,6 +62,15 @@ def test_replication_factor_and_entity_limits_are_read(tmp_path: Path) -> None:
     assert load_settings({}).replication_factor == 1
     with pytest.raises(ConfigError, match="CXPULSE_REPLICATION_FACTOR"):
         load_settings({"CXPULSE_REPLICATION_FACTOR": "0"})
+
+
+def test_an_instance_id_makes_the_consumer_a_static_member() -> None:
+    settings = load_settings({"CXPULSE_INSTANCE_ID": "cxpulse-2"})
+    assert settings.instance_id == "cxpulse-2"
+    app = create_app(settings)
+    assert app.conf.consumer_group_instance_id == "cxpulse-2"
+    assert load_settings({}).instance_id is None  # dynamic membership unless set
+    assert create_app(load_settings({})).conf.consumer_group_instance_id is None
 
 
 # ------------------------------------------------------------------ contract
