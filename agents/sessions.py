@@ -17,8 +17,9 @@ class SessionAgent(HistoryAgent[HistoryFamily]):
     topic = "cx.sessions"
 
     def build_family(self) -> HistoryFamily:
+        # The users table recovers with the session histories (co-partitioned), whose
+        # recovery callback rebuilds both: registered here too, it rebuilt them twice.
         users = self.table("users")
-        users.table.on_recover(self._rebuild)
         return SessionFamily(self.ingest.admission, self.histories, users,
                              ZoneInfo(self.settings.timezone), self.settings.history_retention,
                              self.settings.entity_limits)
