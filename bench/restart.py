@@ -119,14 +119,18 @@ def measure(bootstrap: str, broker_dir: Path, tmp: Path, n: int,
     finally:
         proc.kill()
         proc.wait(timeout=60)
-    times = []
-    for what in ("restart", "restart without an instance id"):
-        proc = worker.start()
-        try:
-            times.append(_until_complete(url, proc, n, limit, what))
-        finally:
-            proc.kill()
-            proc.wait(timeout=60)
-        worker.env.pop("CXPULSE_INSTANCE_ID", None)  # the second: dynamic membership
-    return Restart(n, first_load, times[0], times[1],
+    static = _timed_restart(worker, n, limit, "restart")
+    del worker.env["CXPULSE_INSTANCE_ID"]  # the second restart: dynamic membership
+    dynamic = _timed_restart(worker, n, limit, "restart without an instance id")
+    return Restart(n, first_load, static, dynamic,
                    _changelog_bytes(broker_dir, worker.app_id))
+
+
+def _timed_restart(worker: LiveWorker, n: int, limit: float, what: str) -> float:
+    """Start the killed worker again; seconds until its numbers are right; kill it."""
+    proc = worker.start()
+    try:
+        return _until_complete(worker.url, proc, n, limit, what)
+    finally:
+        proc.kill()
+        proc.wait(timeout=60)

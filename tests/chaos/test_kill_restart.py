@@ -82,8 +82,11 @@ def test_ten_sigkills_during_a_replay_change_nothing(
 # CXPULSE_CHAOS_SEED=538766505 killed the first worker before its first commit; the
 # survivor then skipped the events of the partitions it took over, until
 # streams/rewind.py.
+@pytest.mark.parametrize("instance_ids", [None, ("worker-a", "worker-b")],
+                         ids=["dynamic", "static"])
 def test_a_worker_killed_mid_stream_hands_its_partitions_over_exactly(
-        cx_env: Env, start_worker: Callable[[Env], Worker], tmp_path: Path) -> None:
+        cx_env: Env, start_worker: Callable[[Env], Worker], tmp_path: Path,
+        instance_ids: tuple[str, str] | None) -> None:
     seed = int(os.environ.get("CXPULSE_CHAOS_SEED", random.randrange(2**32)))
     print(f"chaos seed {seed} (CXPULSE_CHAOS_SEED={seed} replays this run)")
     rng = random.Random(seed)
@@ -92,6 +95,9 @@ def test_a_worker_killed_mid_stream_hands_its_partitions_over_exactly(
     second = Env({**cx_env.vars, "CXPULSE_METRICS_PORT": str(free_port()),
                   "CXPULSE_WEB_PORT": str(free_port()),
                   "CXPULSE_DATA_DIR": str(tmp_path / "worker-2")})
+    if instance_ids is not None:  # a static member's partitions move after its timeout too
+        cx_env = Env({**cx_env.vars, "CXPULSE_INSTANCE_ID": instance_ids[0]})
+        second = Env({**second.vars, "CXPULSE_INSTANCE_ID": instance_ids[1]})
     doomed, survivor = start_worker(cx_env), start_worker(second)
     for w in (doomed, survivor):
         w.wait_for(lambda m: True, timeout=120)
