@@ -39,11 +39,12 @@ def add_to_record(histories: MutableMapping[str, Any], key: str, entry: list[Any
     serialised size}``, grown in place and written back (its changelog record, once
     per batch); the record, or None when the entry was already there."""
     record: dict[str, Any] | None = histories.get(key)
-    if record is None:
-        record = {"p": partition, "h": [], "n": 0}
-    if not insert_once(record["h"], entry, order):
+    if record is None:  # its list sized for one entry: most tickets keep one
+        record = {"p": partition, "h": [entry], "n": size}
+    elif insert_once(record["h"], entry, order):
+        record["p"] = partition
+        record["n"] = record.get("n", 0) + size
+    else:
         return None
-    record["p"] = partition
-    record["n"] = record.get("n", 0) + size
     histories[key] = record
     return record

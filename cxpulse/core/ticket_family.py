@@ -31,6 +31,8 @@ from cxpulse.core.tickets import (
     entry_order,
     history_entry,
     is_closed_for_good,
+    samples_in,
+    share_strings,
     view_of,
 )
 from cxpulse.schemas.events import Event, Headers, Rejection
@@ -147,10 +149,10 @@ class TicketFamily:
 
     def _refresh(self, ticket_id: str, partition: int, history: list[list[Any]]) -> None:
         view = view_of(history, self.index.targets)
-        before = self.index.samples_of(ticket_id)
-        self.index.update(ticket_id, view)
-        after = self.index.samples_of(ticket_id)
-        if after != before or ticket_id in self._resend:
+        old_view = self.index.view(ticket_id)
+        old_facts, facts = self.index.update(ticket_id, view)
+        after = samples_in(view, facts)
+        if after != samples_in(old_view, old_facts) or ticket_id in self._resend:
             self.outbox.append((ticket_id, after))
         self._resend.discard(ticket_id)
         self._schedule_expiry(partition, ticket_id, history, view)
@@ -199,9 +201,8 @@ class TicketFamily:
             if max(e[TIME] for e in history) + self._keep_for(view) < now:
                 del self.histories[ticket_id]
                 self.index.deferred.discard(ticket_id)
-                if self.index.samples_of(ticket_id):
+                if samples_in(view, self.index.remove(ticket_id)):
                     self.outbox.append((ticket_id, []))
-                self.index.remove(ticket_id)
             else:  # news since it was queued: queue it at its real expiry
                 self._schedule_expiry(partition, ticket_id, history, view)
 
@@ -224,9 +225,10 @@ class TicketFamily:
             self.index.advance(now)
         for n, (ticket_id, record) in enumerate(items_as_of_now(self.histories), 1):
             if record["p"] in partitions:
+                share_strings(record["h"])
                 view = view_of(record["h"], self.index.targets)
-                self.index.update(ticket_id, view, counted=record.get("b", ()))
-                samples = self.index.samples_of(ticket_id) if resend else None
+                _, facts = self.index.update(ticket_id, view, counted=record.get("b", ()))
+                samples = samples_in(view, facts) if resend else None
                 if samples:
                     self.outbox.append((ticket_id, samples))
                 self._schedule_expiry(record["p"], ticket_id, record["h"], view)

@@ -30,15 +30,19 @@ from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from cxpulse.core.sharded import ShardedDict
 
 Labels = tuple[str, str]
 """(channel, priority)."""
 
-# A ticket's contribution, as bits.
+# A ticket's contribution, as bits: counters, then which SLA's target runs (its
+# deadline is the view's, or for the next reply the running run's).
 OPEN, UNANSWERED, FR_BREACH, RES_BREACH, NR_BREACH, PAUSED = 1, 2, 4, 8, 16, 32
+FR_RUNS, RES_RUNS, NR_RUNS = 64, 128, 256
+COUNTERS = OPEN | UNANSWERED | FR_BREACH | RES_BREACH | NR_BREACH | PAUSED
+RUNS = FR_RUNS | RES_RUNS | NR_RUNS
 
 SLA_NAMES = ("first_response", "resolution", "next_reply")
 WITHIN: tuple[tuple[str, float], ...] = (("15m", 900.0), ("1h", 3600.0), ("4h", 14400.0))
@@ -47,14 +51,10 @@ WITHIN: tuple[tuple[str, float], ...] = (("15m", 900.0), ("1h", 3600.0), ("4h", 
 # How a change instant fires: when now reaches it (now >= x) or passes it (now > x).
 AT, AFTER = 0, 1
 
+_K = TypeVar("_K")
+
 Due = tuple[float, int, str]
 """A heap entry: (instant, AT | AFTER, ticket id)."""
-
-Running = tuple[float | None, float | None, float | None]
-"""The deadline of each SLA's running target (by sla index), None where none runs: a
-flat tuple sharing the view's floats, the cheapest to keep per open ticket."""
-NOT_RUNNING: Running = (None, None, None)
-
 
 @dataclass(slots=True)
 class TicketGauges:
@@ -114,23 +114,23 @@ def is_paused_at(pauses: Sequence[tuple[float, float]], instant: float) -> bool:
     return any(a <= instant < b for a, b in pauses)
 
 
-def contribution(view: GaugeView, now: float) -> tuple[int, Running]:
-    """The ticket's gauge bits and running targets at ``now``."""
+def contribution(view: GaugeView, now: float) -> tuple[int, float | None]:
+    """The ticket's gauge bits at ``now``, and the deadline of its running next-reply
+    target (None when none runs)."""
     if view.opened > now or not is_open_at(view.transitions, now):
-        return 0, NOT_RUNNING
+        return 0, None
     bits = OPEN
-    fr = res = nr = None
+    nr = None
     responses = view.responses
     if not (responses and responses[0] <= now):
-        bits |= UNANSWERED
-        fr = view.fr_deadline
+        bits |= UNANSWERED | FR_RUNS
         if now > view.fr_deadline:
             bits |= FR_BREACH
     paused = bool(view.pauses) and is_paused_at(view.pauses, now)
     if paused:
         bits |= PAUSED
     elif view.res_deadline < math.inf:
-        res = view.res_deadline
+        bits |= RES_RUNS
     if now > view.res_deadline:
         bits |= RES_BREACH
     for start, end, _, due in view.runs:
@@ -138,9 +138,10 @@ def contribution(view: GaugeView, now: float) -> tuple[int, Running]:
             if now > due:
                 bits |= NR_BREACH
             if not paused and due < math.inf:
+                bits |= NR_RUNS
                 nr = due
             break
-    return bits, NOT_RUNNING if fr is None and res is None and nr is None else (fr, res, nr)
+    return bits, nr
 
 
 def next_change(view: GaugeView, now: float) -> tuple[float, int] | None:
@@ -192,17 +193,22 @@ def _last_within(now: float, seconds: float) -> float:
     return x
 
 
-class SortedKeys:
-    """Distinct keys, sorted, in sublists of at most 2 * LOAD (add, remove, min in
-    O(log n + LOAD) with C-level bisect and list moves; no rebuilds)."""
+class SortedFloats:
+    """A sorted multiset of floats, in sublists of at most 2 * LOAD (add, remove, min,
+    rank in O(log n + LOAD) with C-level bisect and list moves; no rebuilds).
+
+    The gauges only count and take minima, so a ticket's key is its instant alone,
+    not (instant, ticket): two tickets with one deadline are two equal entries, and
+    removing either one's leaves the same counts. Each entry is then the view's own
+    float, 8 bytes of list slot instead of a tuple."""
 
     __slots__ = ("_lists", "_maxes")
 
     LOAD = 512
 
     def __init__(self) -> None:
-        self._lists: list[list[tuple[float, str]]] = []
-        self._maxes: list[tuple[float, str]] = []
+        self._lists: list[list[float]] = []
+        self._maxes: list[float] = []
 
     def __bool__(self) -> bool:
         return bool(self._lists)
@@ -210,27 +216,25 @@ class SortedKeys:
     def __len__(self) -> int:
         return sum(len(sub) for sub in self._lists)
 
-    def first(self) -> tuple[float, str]:
+    def first(self) -> float:
         return self._lists[0][0]
 
     def rank(self, x: float) -> int:
-        """How many keys have a first field below ``x``."""
-        key = (x, "")
-        i = bisect_left(self._maxes, key)
+        """How many entries are below ``x``."""
+        i = bisect_left(self._maxes, x)
         if i == len(self._lists):
             return len(self)
-        return sum(len(sub) for sub in self._lists[:i]) + bisect_left(self._lists[i], key)
+        return sum(len(sub) for sub in self._lists[:i]) + bisect_left(self._lists[i], x)
 
     def first_from(self, x: float) -> float | None:
-        """The smallest first field at or above ``x``."""
-        key = (x, "")
-        i = bisect_left(self._maxes, key)
+        """The smallest entry at or above ``x``."""
+        i = bisect_left(self._maxes, x)
         if i == len(self._lists):
             return None
         sub = self._lists[i]
-        return sub[bisect_left(sub, key)][0]
+        return sub[bisect_left(sub, x)]
 
-    def add(self, key: tuple[float, str]) -> None:
+    def add(self, key: float) -> None:
         lists, maxes = self._lists, self._maxes
         if not maxes:
             lists.append([key])
@@ -251,7 +255,8 @@ class SortedKeys:
             lists.insert(i + 1, half)
             maxes.insert(i + 1, half[-1])
 
-    def remove(self, key: tuple[float, str]) -> None:
+    def remove(self, key: float) -> None:
+        """Remove one entry equal to ``key`` (KeyError when there is none)."""
         lists, maxes = self._lists, self._maxes
         i = bisect_left(maxes, key)
         sub = lists[i] if i < len(lists) else []
@@ -279,16 +284,18 @@ class SortedKeys:
 
 
 class _Ticket:
-    __slots__ = ("bits", "due", "labels", "opened", "running", "view")
+    """What is applied for one ticket: read from its view (a new view is applied only
+    after the old one's contribution is taken away), so nothing is copied here."""
+
+    __slots__ = ("bits", "due", "labels", "nr_due", "view")
 
     def __init__(self, view: GaugeView, labels: Labels) -> None:
         self.view = view
         self.labels = labels
-        self.opened = view.opened
         self.bits = 0
-        """The contribution applied to the counters (at GaugeIndex.now)."""
-        self.running: Running = NOT_RUNNING
-        """The running targets applied to the sorted deadlines."""
+        """The contribution applied (at GaugeIndex.now): counters and running targets."""
+        self.nr_due: float | None = None
+        """The running next-reply target's deadline, when NR_RUNS is applied."""
         self.due: Due | None = None
         """The heap entry of the next change instant (identity marks it live)."""
 
@@ -303,11 +310,11 @@ class GaugeIndex:
         self._heap: list[Due] = []
         self._open: Counter[Labels] = Counter()
         self._in_breach: Counter[tuple[str, str, str]] = Counter()
-        self._unanswered: dict[Labels, SortedKeys] = {}
-        """labels -> (opened, ticket) of its open tickets without a first response."""
+        self._unanswered: dict[Labels, SortedFloats] = {}
+        """labels -> the opened times of its open tickets without a first response."""
         self._paused: Counter[Labels] = Counter()
-        self._running: dict[tuple[int, Labels], SortedKeys] = {}
-        """(sla index, labels) -> (deadline, ticket) of the running targets."""
+        self._running: dict[tuple[int, Labels], SortedFloats] = {}
+        """(sla index, labels) -> the deadlines of the running targets."""
         self._labels: dict[Labels, Labels] = {}
         """One shared tuple per label set."""
 
@@ -319,10 +326,9 @@ class GaugeIndex:
         if ticket is None:
             ticket = self._tickets[ticket_id] = _Ticket(view, labels)
         else:
-            self._apply(ticket_id, ticket, ticket.bits, -1)
-            self._place(ticket_id, ticket, ticket.running, -1)
-            ticket.bits, ticket.running = 0, NOT_RUNNING
-            ticket.view, ticket.labels, ticket.opened = view, labels, view.opened
+            self._apply(ticket, ticket.bits, -1)
+            ticket.bits, ticket.nr_due = 0, None
+            ticket.view, ticket.labels = view, labels
         if self.now is not None:
             self._refresh(ticket_id, ticket)
 
@@ -330,8 +336,7 @@ class GaugeIndex:
         """Forget a ticket (its heap entry goes stale)."""
         ticket = self._tickets.pop(ticket_id, None)
         if ticket is not None:
-            self._apply(ticket_id, ticket, ticket.bits, -1)
-            self._place(ticket_id, ticket, ticket.running, -1)
+            self._apply(ticket, ticket.bits, -1)
 
     def advance(self, now: float) -> None:
         """Move "now" forward; apply every ticket whose contribution changes by then."""
@@ -357,7 +362,7 @@ class GaugeIndex:
         now = self.now
         if now is None:
             return TicketGauges(Counter(), Counter(), {})
-        oldest = {labels: now - keys.first()[0]
+        oldest = {labels: now - keys.first()
                   for labels, keys in self._unanswered.items() if keys}
         at_risk: Counter[tuple[str, str, str, str]] = Counter()
         next_breach: dict[tuple[str, str, str], float] = {}
@@ -385,16 +390,16 @@ class GaugeIndex:
         now = self.now
         assert now is not None
         view = ticket.view
-        bits, running = contribution(view, now)
+        bits, nr_due = contribution(view, now)
         old = ticket.bits
+        if nr_due != ticket.nr_due:  # another run's deadline: re-place it
+            self._apply(ticket, old & NR_RUNS, -1)
+            old &= ~NR_RUNS
+            ticket.nr_due = nr_due
         if bits != old:
-            self._apply(ticket_id, ticket, old & ~bits, -1)
-            self._apply(ticket_id, ticket, bits & ~old, 1)
-            ticket.bits = bits
-        if running != ticket.running:
-            self._place(ticket_id, ticket, ticket.running, -1)
-            self._place(ticket_id, ticket, running, 1)
-            ticket.running = running
+            self._apply(ticket, old & ~bits, -1)
+            self._apply(ticket, bits & ~old, 1)
+        ticket.bits = bits
         due = next_change(view, now)
         if due is None:
             ticket.due = None
@@ -404,20 +409,15 @@ class GaugeIndex:
             ticket.due = (*due, ticket_id)
             heapq.heappush(self._heap, ticket.due)
 
-    def _apply(self, ticket_id: str, ticket: _Ticket, bits: int, sign: int) -> None:
+    def _apply(self, ticket: _Ticket, bits: int, sign: int) -> None:
+        """Add (or take away) these bits of the ticket's contribution."""
         if not bits:
             return
         labels = ticket.labels
         if bits & OPEN:
             self._open[labels] += sign
         if bits & UNANSWERED:
-            keys = self._unanswered.get(labels)
-            if keys is None:
-                keys = self._unanswered[labels] = SortedKeys()
-            if sign > 0:
-                keys.add((ticket.opened, ticket_id))
-            else:
-                keys.remove((ticket.opened, ticket_id))
+            self._edit(self._unanswered, labels, ticket.view.opened, sign)
         if bits & FR_BREACH:
             self._in_breach[("first_response", *labels)] += sign
         if bits & RES_BREACH:
@@ -426,17 +426,20 @@ class GaugeIndex:
             self._in_breach[("next_reply", *labels)] += sign
         if bits & PAUSED:
             self._paused[labels] += sign
+        if bits & FR_RUNS:
+            self._edit(self._running, (0, labels), ticket.view.fr_deadline, sign)
+        if bits & RES_RUNS:
+            self._edit(self._running, (1, labels), ticket.view.res_deadline, sign)
+        if bits & NR_RUNS:
+            assert ticket.nr_due is not None
+            self._edit(self._running, (2, labels), ticket.nr_due, sign)
 
-    def _place(self, ticket_id: str, ticket: _Ticket, running: Running, sign: int) -> None:
-        """Add (or remove) the ticket's running targets to the sorted deadlines."""
-        for sla, due in enumerate(running):
-            if due is None:
-                continue
-            slot = (sla, ticket.labels)
-            keys = self._running.get(slot)
-            if keys is None:
-                keys = self._running[slot] = SortedKeys()
-            if sign > 0:
-                keys.add((due, ticket_id))
-            else:
-                keys.remove((due, ticket_id))
+    @staticmethod
+    def _edit(sorted_by: dict[_K, SortedFloats], slot: _K, value: float, sign: int) -> None:
+        keys = sorted_by.get(slot)
+        if keys is None:
+            keys = sorted_by[slot] = SortedFloats()
+        if sign > 0:
+            keys.add(value)
+        else:
+            keys.remove(value)

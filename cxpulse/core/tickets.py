@@ -32,7 +32,7 @@ import bisect
 import heapq
 import math
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,6 +141,20 @@ def entry_order(entry: list[Any]) -> tuple[float, int, str]:
     return entry[TIME], _KIND_ORDER[entry[KIND]], entry[ID]
 
 
+_KIND_OF = {kind: kind for kind in _KIND_ORDER}
+
+
+def share_strings(history: list[list[Any]]) -> None:
+    """Point a recovered history's kinds and labels at the shared constants: the
+    changelog's decoder gives every entry its own copies (about 150 bytes per ticket);
+    the values do not change, so neither does the record."""
+    for entry in history:
+        kind = entry[KIND] = _KIND_OF.get(entry[KIND], entry[KIND])
+        if kind == OPENED and len(entry) > PRIORITY:
+            entry[CHANNEL] = channel_label(entry[CHANNEL])
+            entry[PRIORITY] = priority_label(entry[PRIORITY])
+
+
 def add_to_history(history: list[list[Any]], entry: list[Any]) -> bool:
     """Insert ``entry`` in order; False (and no change) when it is already there."""
     return insert_once(history, entry, entry_order)
@@ -148,13 +162,14 @@ def add_to_history(history: list[list[Any]], entry: list[Any]) -> bool:
 
 @dataclass(slots=True)
 class TicketView:
-    """A ticket's history, parsed for the arithmetic."""
+    """A ticket's history, parsed for the arithmetic. Empty sequences are the shared
+    ``()``: most open tickets have no response or transition yet."""
 
     opened: float
     channel: str
     priority: str
-    responses: list[float]
-    transitions: list[tuple[float, bool]]
+    responses: Sequence[float]
+    transitions: Sequence[tuple[float, bool]]
     """(time, is_resolve), in the contract's order."""
     last_time: float
     fr_deadline: float
@@ -164,13 +179,16 @@ class TicketView:
     """Paused intervals [a, b), sorted and disjoint (b = inf: still paused)."""
     runs: list[Run] | tuple[()] = ()
     """The next-reply runs, in order."""
+    applied: float = -math.inf
+    """The "now" at which :class:`TicketIndex` applied this view's facts: they are
+    computed again from it to be subtracted, instead of being kept per ticket."""
 
 
 Run = tuple[float, float, bool, float]
 """A next-reply run: (start, end, ended by a response, deadline); end = inf while open,
 and a run ended by a resolution has no sample."""
 
-_NO_RUNS: tuple[()] = ()
+_EMPTY: tuple[()] = ()
 INF = math.inf
 
 
@@ -230,11 +248,12 @@ def view_of(history: Iterable[list[Any]],
     schedule, first_response, resolution, next_reply = policy.of(priority)
     t0 = opened[TIME]
     paused_intervals = pauses or ()
-    return TicketView(t0, opened[CHANNEL], priority, responses, transitions, last,
+    return TicketView(t0, opened[CHANNEL], priority, responses or _EMPTY,
+                      transitions or _EMPTY, last,
                       _deadline(schedule, t0, first_response, ()),
                       _deadline(schedule, t0, resolution, paused_intervals), paused_intervals,
                       [(a, b, answered, _deadline(schedule, a, next_reply, paused_intervals))
-                       for a, b, answered in runs] if runs else _NO_RUNS)
+                       for a, b, answered in runs] if runs else _EMPTY)
 
 
 def is_open_at(view: TicketView, instant: float) -> bool:
@@ -364,6 +383,15 @@ class TicketSnapshot:
     breaches: Counter[tuple[str, str, str]]
 
 
+def samples_in(view: TicketView | None, facts: list[Fact]) -> list[list[Any]]:
+    """A ticket's duration samples among its facts, as :mod:`team_quantiles` sends
+    them: ``[bucket, [channel, priority], sample kind, seconds]``."""
+    if view is None:
+        return []
+    return [[b, [view.channel, view.priority], fact_field - FR_SAMPLE, value]
+            for b, fact_field, value in facts if fact_field >= FR_SAMPLE]
+
+
 ALL_LABELS: tuple[Labels, ...] = tuple((c, p) for c in CHANNELS for p in PRIORITIES)
 
 
@@ -385,58 +413,60 @@ class TicketIndex:
         """Forget every ticket (before a rebuild); the breach counter keeps counting."""
         self.now: float | None = None
         self.sums: BucketSums[Labels, BucketTotals] = BucketSums(BucketTotals)
-        self._facts: ShardedDict[tuple[Labels, list[Fact], list[float]]] = ShardedDict()
-        """ticket -> (labels, facts, pending instants) as last applied."""
         self._views: ShardedDict[TicketView] = ShardedDict()
+        """ticket -> its view as last applied (with the "now" its facts were applied at)."""
         self._gauges = GaugeIndex()
         """The instant gauges (backlog, in breach, paused, at risk, …): kept per ticket."""
         self._pending: list[tuple[float, str]] = []
+        """(instant, ticket): each ticket's next pending instant (older entries may
+        linger: one popped after its ticket changed only recomputes the same facts)."""
         self._counted: dict[str, set[str]] = {}
         """ticket -> the SLAs whose breach has been counted (by any process)."""
 
     def update(self, ticket_id: str, view: TicketView | None,
-               counted: Iterable[str] | None = None) -> None:
-        """Replace a ticket's contribution. ``counted``: the SLAs whose breach some
-        process already counted (the marks kept in the ticket's record), when the
-        ticket comes back after a restart or a rebalance."""
+               counted: Iterable[str] | None = None) -> tuple[list[Fact], list[Fact]]:
+        """Replace a ticket's contribution; return its facts (before, after).
+        ``counted``: the SLAs whose breach some process already counted (the marks
+        kept in the ticket's record), when the ticket comes back after a restart or a
+        rebalance."""
         if view is None:
-            self.remove(ticket_id)
-            return
+            return self.remove(ticket_id), []
         if counted:  # kept only for tickets with a counted breach (most have none)
             self._counted[ticket_id] = set(counted)
         now = self.now if self.now is not None else view.last_time
         facts, pending = ticket_facts(view, now)
         labels = (view.channel, view.priority)
-        old = self._facts.get(ticket_id)
-        if old is not None:
-            self._apply(old[0], old[1], -1)
+        old_view = self._views.get(ticket_id)
+        old_facts: list[Fact] = []
+        old_next = None
+        if old_view is not None:
+            old_facts, old_pending = ticket_facts(old_view, old_view.applied)
+            self._apply((old_view.channel, old_view.priority), old_facts, -1)
+            old_next = min(old_pending, default=None)
         self._apply(labels, facts, 1)
         self._count_new_breaches(ticket_id, labels, facts)
-        self._facts[ticket_id] = (labels, facts, pending)
+        view.applied = now
         self._views[ticket_id] = view
         self._gauges.update(ticket_id, view)
-        already = set(old[2]) if old is not None else set()
-        for t in pending:
-            if t not in already:
-                heapq.heappush(self._pending, (t, ticket_id))
+        next_instant = min(pending, default=None)
+        if next_instant is not None and next_instant != old_next:
+            heapq.heappush(self._pending, (next_instant, ticket_id))
+        return old_facts, facts
 
-    def samples_of(self, ticket_id: str) -> list[list[Any]]:
-        """The ticket's duration samples as :mod:`team_quantiles` sends them."""
-        entry = self._facts.get(ticket_id)
-        if entry is None:
-            return []
-        labels, facts, _ = entry
-        return [[b, list(labels), fact_field - FR_SAMPLE, value] for b, fact_field, value in facts
-                if fact_field >= FR_SAMPLE]
+    def view(self, ticket_id: str) -> TicketView | None:
+        """The ticket's view as last applied."""
+        return self._views.get(ticket_id)
 
-    def remove(self, ticket_id: str) -> None:
-        """Forget a ticket (its history expired)."""
-        old = self._facts.pop(ticket_id, None)
+    def remove(self, ticket_id: str) -> list[Fact]:
+        """Forget a ticket (its history expired); return the facts it had."""
+        old = self._views.pop(ticket_id, None)
+        facts: list[Fact] = []
         if old is not None:
-            self._apply(old[0], old[1], -1)
-        self._views.pop(ticket_id, None)
+            facts = ticket_facts(old, old.applied)[0]
+            self._apply((old.channel, old.priority), facts, -1)
         self._gauges.remove(ticket_id)
         self._counted.pop(ticket_id, None)
+        return facts
 
     def advance(self, now: float) -> None:
         """Move "now" forward: fire due deadlines and drop buckets no window needs."""

@@ -9,7 +9,8 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cxpulse.core.tickets import SlaTargets
+from cxpulse.core.dimensions import CHANNELS, PRIORITIES
+from cxpulse.core.tickets import OPENED, SlaTargets
 from tests.reference.tickets_naive import expected_ticket_metrics
 from tests.support import scenario
 from tests.support.pipeline import Pipeline
@@ -101,15 +102,24 @@ def test_rebuilding_from_the_tables_equals_an_uninterrupted_run() -> None:
     first.feed(s.lines[:half])
     restarted = Pipeline()
     restarted.seen.update(first.seen)
-    restarted.histories.update(first.histories)
+    # As a changelog gives them back: decoded, every string a copy of its own.
+    restarted.histories.update(orjson.loads(orjson.dumps(first.histories)))
     restarted.team_samples.update(first.team_samples)
     restarted.family.rebuild(set(range(6)))
     restarted.team.rebuild()
+    opened = [e for r in restarted.histories.values() for e in r["h"] if e[1] == OPENED]
+    assert len(opened) > 100
+    assert all(e[1] is OPENED and e[3] is _shared(CHANNELS, e[3])
+               and e[4] is _shared(PRIORITIES, e[4]) for e in opened)
     gauges = tuple(f for f in TICKET_FAMILIES if f != "cx_sla_breaches")
     assert not mismatches(only(restarted.samples(), gauges), only(first.samples(), gauges))
     restarted.feed(s.lines[half:])
     assert restarted.admission.now() == whole.admission.now()
     assert not mismatches(only(restarted.samples(), gauges), only(whole.samples(), gauges))
+
+
+def _shared(labels: tuple[str, ...], value: str) -> str:
+    return next(label for label in labels if label == value)
 
 
 def test_retention_forgets_resolved_tickets_only() -> None:

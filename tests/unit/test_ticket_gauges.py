@@ -11,12 +11,13 @@ from collections import Counter
 from typing import Any
 from unittest.mock import patch
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cxpulse.core import ticket_gauges
 from cxpulse.core.business_hours import deadline as business_deadline
-from cxpulse.core.ticket_gauges import GaugeIndex, SortedKeys, TicketGauges
+from cxpulse.core.ticket_gauges import GaugeIndex, SortedFloats, TicketGauges
 from cxpulse.core.tickets import (
     CUSTOMER_REPLY,
     OPENED,
@@ -319,32 +320,36 @@ def test_the_boundaries_are_those_of_the_contract() -> None:
     assert not index._gauges._tickets  # resolved for good: nothing kept for it
 
 
-def test_sorted_keys_keep_the_minimum_through_splits_and_merges() -> None:
-    class Small(SortedKeys):
+def test_sorted_floats_keep_counts_and_minimum_through_splits_and_merges() -> None:
+    """A multiset: equal deadlines of different tickets are separate entries."""
+    class Small(SortedFloats):
         LOAD = 4
 
     rng = random.Random(3)
     keys = Small()
-    model: set[tuple[float, str]] = set()
+    model: list[float] = []
     for step in range(5000):
         if model and rng.random() < 0.45:
-            key = rng.choice(sorted(model))
+            key = rng.choice(model)
             keys.remove(key)
-            model.discard(key)
+            model.remove(key)
         else:
-            key = (float(rng.randint(0, 300)), f"T{rng.randint(0, 50)}")
-            if key in model:
-                continue
+            key = float(rng.randint(0, 60))  # many duplicates
             keys.add(key)
-            model.add(key)
+            model.append(key)
         assert bool(keys) == bool(model)
         assert len(keys) == len(model), step
         if model:
             assert keys.first() == min(model)
+            x = float(rng.randint(0, 61))
+            assert keys.rank(x) == sum(k < x for k in model)
+            assert keys.first_from(x) == min((k for k in model if k >= x), default=None)
     assert all(len(sub) <= 2 * Small.LOAD for sub in keys._lists)
     flat = [k for sub in keys._lists for k in sub]
     assert flat == sorted(model)
     assert keys._maxes == [sub[-1] for sub in keys._lists]
+    with pytest.raises(KeyError):
+        keys.remove(61.0)
 
 
 def test_a_read_does_not_depend_on_the_number_of_tickets() -> None:
