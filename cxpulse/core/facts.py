@@ -9,7 +9,8 @@ the order of the events.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
 
 from cxpulse.core.rollup import BucketSums
 from cxpulse.core.sketch import Sketch
@@ -26,6 +27,27 @@ MICRO = 1_000_000
 
 def micro(value: float) -> int:
     return round(value * MICRO)
+
+
+_F = TypeVar("_F")
+
+
+def changed_parts(old: Sequence[_F], new: Sequence[_F]) -> tuple[Sequence[_F], Sequence[_F]]:
+    """What to subtract and what to add when an entity's facts go from ``old`` to
+    ``new``: both without the common head and tail. A fact subtracted and added again
+    changes no sum, and an event mostly adds facts at the end of a long list (an
+    agent's day of minutes, a session's pages), so the unchanged rest is not applied
+    twice for nothing."""
+    n = min(len(old), len(new))
+    head = 0
+    while head < n and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < n - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    if not head and not tail:
+        return old, new
+    return old[head:len(old) - tail], new[head:len(new) - tail]
 
 
 class Totals:

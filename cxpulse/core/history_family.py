@@ -23,7 +23,7 @@ from typing import Any, Protocol
 from cxpulse.core.admission import UNCHECKED, Admission, Unchecked
 from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
-from cxpulse.core.facts import Fact, FactIndex
+from cxpulse.core.facts import Fact, FactIndex, changed_parts
 from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.sorted_history import ID, KIND, TIME, add_to_record
 from cxpulse.core.table_walk import items_as_of_now
@@ -167,11 +167,11 @@ class HistoryFamily:
 
     def _refresh(self, key: str, history: History | None, *, send: bool = True) -> None:
         old = self._facts.pop(key, None)
-        if old is not None:
-            self.index.apply(old, -1)
         facts = self.arithmetic.facts(history) if history is not None else []
+        gone, added = changed_parts(old or [], facts)
+        self.index.apply(gone, -1)
+        self.index.apply(added, 1)
         if facts:
-            self.index.apply(facts, 1)
             self._facts[key] = facts
         self.arithmetic.track(key, history)
         if send and self.arithmetic.n_sketches:
