@@ -39,14 +39,21 @@ class SessionArithmetic(NoGauges):
         return key, [event.time, PAGE if event.type == "page.viewed" else ENDED, event.id]
 
     def facts(self, history: list[list[Any]]) -> list[Fact]:
-        start = next((e for e in history if e[KIND] == STARTED), None)
+        start = end = None
+        pages: list[float] = []
+        for e in history:  # one pass: a long session is re-read at each of its pages
+            kind = e[KIND]
+            if kind == PAGE:
+                pages.append(e[TIME])
+            elif kind == STARTED:
+                start = start or e
+            elif kind == ENDED:
+                end = end or e
         if start is None:
             return []
         labels = (start[SOURCE],)
         facts: list[Fact] = [(bucket(start[TIME]), labels, N_STARTED, 1)]
-        pages = [e[TIME] for e in history if e[KIND] == PAGE]
         facts += [(bucket(t), labels, N_PAGES, 1) for t in pages]
-        end = next((e for e in history if e[KIND] == ENDED), None)
         if end is not None:
             b = bucket(end[TIME])
             facts.append((b, labels, N_ENDED, 1))
