@@ -41,8 +41,6 @@ Labels = tuple[str, str]
 # deadline is the view's, or for the next reply the running run's).
 OPEN, UNANSWERED, FR_BREACH, RES_BREACH, NR_BREACH, PAUSED = 1, 2, 4, 8, 16, 32
 FR_RUNS, RES_RUNS, NR_RUNS = 64, 128, 256
-COUNTERS = OPEN | UNANSWERED | FR_BREACH | RES_BREACH | NR_BREACH | PAUSED
-RUNS = FR_RUNS | RES_RUNS | NR_RUNS
 
 SLA_NAMES = ("first_response", "resolution", "next_reply")
 WITHIN: tuple[tuple[str, float], ...] = (("15m", 900.0), ("1h", 3600.0), ("4h", 14400.0))
@@ -55,6 +53,7 @@ _K = TypeVar("_K")
 
 Due = tuple[float, int, str]
 """A heap entry: (instant, AT | AFTER, ticket id)."""
+
 
 @dataclass(slots=True)
 class TicketGauges:
