@@ -38,7 +38,6 @@ from typing import Any
 
 from cxpulse.core.business_hours import Schedule, deadline
 from cxpulse.core.dimensions import CHANNELS, PRIORITIES, channel_label, priority_label
-from cxpulse.core.facts import changed_parts
 from cxpulse.core.rollup import BucketSums
 from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.sketch import Sketch
@@ -440,16 +439,11 @@ class TicketIndex:
         old_view = self._views.get(ticket_id)
         old_facts: list[Fact] = []
         old_next = None
-        if old_view is None:
-            self._apply(labels, facts, 1)
-        else:
+        if old_view is not None:
             old_facts, old_pending = ticket_facts(old_view, old_view.applied)
-            old_labels = (old_view.channel, old_view.priority)
-            gone, added = (changed_parts(old_facts, facts) if old_labels == labels
-                           else (old_facts, facts))
-            self._apply(old_labels, gone, -1)
-            self._apply(labels, added, 1)
+            self._apply((old_view.channel, old_view.priority), old_facts, -1)
             old_next = min(old_pending, default=None)
+        self._apply(labels, facts, 1)
         self._count_new_breaches(ticket_id, labels, facts)
         view.applied = now
         self._views[ticket_id] = view
@@ -487,7 +481,7 @@ class TicketIndex:
                 self.update(ticket_id, view)
         self.sums.drop_before(oldest_kept_bucket(now))
 
-    def _apply(self, labels: Labels, facts: Sequence[Fact], weight: int) -> None:
+    def _apply(self, labels: Labels, facts: list[Fact], weight: int) -> None:
         floor = oldest_kept_bucket(self.now) if self.now is not None else None
         for b, fact_field, value in facts:
             if floor is not None and b < floor:
