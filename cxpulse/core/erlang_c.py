@@ -97,10 +97,12 @@ def required_agents(
     while advancing Erlang B one step per N, so A = 5000 costs ~5000 steps in all
     rather than 5000 per candidate.
 
-    Returns 0 when traffic == 0 (nothing arrives, so nobody is needed; the metric
-    then reads 0 rather than vanishing). Returns None when the hint is meaningless:
-    handle_seconds <= 0, a negative or non-finite traffic, a negative target, or a
-    goal that is NaN or above 1 (unreachable, the search would never end).
+    Returns 1 when traffic == 0: the model needs N > A, and an hour with handle times
+    but no arrival (contacts queued earlier that ended in it) still had work, so one
+    agent, not zero (the independent reference reads SPEC the same way). Returns None
+    when the hint is meaningless: handle_seconds <= 0, a negative or non-finite
+    traffic, a negative target, or a goal that is NaN or above 1 (unreachable, the
+    search would never end).
     """
     if not (math.isfinite(traffic) and traffic >= 0):
         return None
@@ -108,8 +110,6 @@ def required_agents(
         return None
     if not target_seconds >= 0 or not goal <= 1.0:  # also rejects NaN
         return None
-    if traffic == 0:
-        return 0
     agents = max(1, math.floor(traffic) + 1)
     blocking = _erlang_b(agents, traffic)
     while True:

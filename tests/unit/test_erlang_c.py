@@ -168,7 +168,7 @@ def test_just_above_traffic_is_stable_but_nearly_everyone_waits() -> None:
 def test_no_traffic() -> None:
     assert erlang_c(1, 0.0) == 0.0
     assert service_level(1, 0.0, 180, 20) == 1.0
-    assert required_agents(0.0, 180, 20, 0.8) == 0
+    assert required_agents(0.0, 180, 20, 0.8) == 1  # the fewest N > A
 
 
 @pytest.mark.parametrize(
