@@ -63,6 +63,30 @@ class OpenTime:
     """Agents by their state now."""
 
 
+@dataclass(slots=True)
+class FactsMemo:
+    """One history's facts as last computed, to compute the next ones from."""
+
+    history: list[list[Any]]
+    """The history itself: held, so its id is not reused while this is kept."""
+    entries: list[list[Any]]
+    """Its entries then (the same objects; a changed entry is a new one)."""
+    ends: list[int]
+    """Per closed interval, the number of facts up to its end."""
+    facts: list[Fact]
+
+    def unchanged_intervals(self, history: list[list[Any]]) -> int:
+        """How many leading intervals are as they were: an interval runs from its entry
+        to the next one, so it is unchanged when both entries are."""
+        n = len(self.entries)
+        if history[:n] == self.entries:  # appended at the end: the usual change
+            same = n
+        else:
+            same = next((i for i, (a, b) in enumerate(zip(self.entries, history, strict=False))
+                         if a is not b and a != b), min(n, len(history)))
+        return min(max(0, same - 1), len(self.ends))
+
+
 class AgentArithmetic:
     """Entries and facts of ``cx.agents``; keeps each agent's history for the scrape."""
 
@@ -72,6 +96,8 @@ class AgentArithmetic:
     def __init__(self, offline_after: float) -> None:
         self.offline_after = micros(offline_after)
         self.agents: dict[str, list[list[Any]]] = {}
+        self._memo: dict[int, FactsMemo] = {}
+        """Per tracked history (by id), its facts as last computed."""
 
     def entry(self, event: Event) -> tuple[str, list[Any]]:
         data = event.data
@@ -84,20 +110,30 @@ class AgentArithmetic:
         return silent if i + 1 == len(history) else min(silent, micros(history[i + 1][TIME]))
 
     def facts(self, history: list[list[Any]]) -> list[Fact]:
-        out: list[Fact] = []
-        for i in range(len(history) - 1):
+        """The closed intervals' facts. The intervals before the first entry that
+        changed since the last call for this history are taken from then: a day of
+        minutes is not split again for each state change."""
+        memo = self._memo.get(id(history))
+        kept = memo.unchanged_intervals(history) if memo is not None else 0
+        out: list[Fact] = memo.facts[:memo.ends[kept - 1]] if memo and kept else []
+        ends = memo.ends[:kept] if memo and kept else []
+        for i in range(kept, len(history) - 1):
             out.extend(split(micros(history[i][TIME]), self.interval_end(history, i),
                              history[i][STATE]))
+            ends.append(len(out))
+        self._memo[id(history)] = FactsMemo(history, history.copy(), ends, out)
         return out
 
     def track(self, key: str, history: list[list[Any]] | None) -> None:
-        if history is None:
-            self.agents.pop(key, None)
-        else:
+        before = self.agents.pop(key, None) if history is None else self.agents.get(key)
+        if before is not None and before is not history:
+            self._memo.pop(id(before), None)
+        if history is not None:
             self.agents[key] = history
 
     def clear(self) -> None:
         self.agents.clear()
+        self._memo.clear()
 
     def open_time(self, now: float, windows: dict[str, int]) -> OpenTime:
         """The open intervals up to now and the states now; ``windows`` maps a window's

@@ -412,6 +412,8 @@ class TicketIndex:
     def clear(self) -> None:
         """Forget every ticket (before a rebuild); the breach counter keeps counting."""
         self.now: float | None = None
+        self._floor = -1
+        """The oldest bucket kept: the buckets before it are dropped."""
         self.sums: BucketSums[Labels, BucketTotals] = BucketSums(BucketTotals)
         self._views: ShardedDict[TicketView] = ShardedDict()
         """ticket -> its view as last applied (with the "now" its facts were applied at)."""
@@ -479,7 +481,10 @@ class TicketIndex:
             view = self._views.get(ticket_id)
             if view is not None and ticket_id not in self.deferred:
                 self.update(ticket_id, view)
-        self.sums.drop_before(oldest_kept_bucket(now))
+        floor = oldest_kept_bucket(now)
+        if floor > self._floor:  # once a minute of event time, not at every event
+            self._floor = floor
+            self.sums.drop_before(floor)
 
     def _apply(self, labels: Labels, facts: list[Fact], weight: int) -> None:
         floor = oldest_kept_bucket(self.now) if self.now is not None else None

@@ -48,3 +48,22 @@ def test_a_fact_added_at_the_end_is_the_only_change() -> None:
     day = [(b, ("a",), 0, 60) for b in range(480)]
     gone, added = changed_parts(day, [*day, (480, ("a",), 0, 12)])
     assert list(gone) == [] and list(added) == [(480, ("a",), 0, 12)]
+
+
+@given(st.integers(0, 300), st.integers(0, 300), st.lists(FACT, max_size=5),
+       st.lists(FACT, max_size=5))
+def test_long_common_runs_are_found_across_compare_steps(
+        n_head: int, n_tail: int, middle_old: list[Fact], middle_new: list[Fact]) -> None:
+    # Runs longer than one slice comparison (COMPARE_STEP): equal but not identical
+    # facts at the ends, and the middles as small as the search allows.
+    head = [(b, ("h",), 0, b) for b in range(n_head)]
+    tail = [(b, ("t",), 1, b) for b in range(n_tail)]
+    old = head + middle_old + tail
+    new = [(*f,) for f in head] + middle_new + [(*f,) for f in tail]
+    gone, added = changed_parts(old, new)
+    n = min(len(old), len(new))
+    same_head = next((i for i in range(n) if old[i] != new[i]), n)
+    same_tail = next((i for i in range(n - same_head) if old[-1 - i] != new[-1 - i]),
+                     n - same_head)
+    assert list(gone) == old[same_head:len(old) - same_tail]
+    assert list(added) == new[same_head:len(new) - same_tail]
