@@ -20,6 +20,7 @@ from cxpulse.gc_pause import FREEZE_EVERY, StateFreezer
 from cxpulse.streams.app import create_app
 from cxpulse.streams.deadletter import DeadLetters
 from cxpulse.streams.health import KafkaProbe
+from cxpulse.streams.recovery_watch import RecoveryWatch
 from cxpulse.streams.rewind import rewind_uncommitted
 from cxpulse.streams.shutdown import BoundedStopWorker
 
@@ -62,6 +63,7 @@ def build_app(settings: Settings) -> faust.App:
         freezer.tick()
 
     app.timer(FREEZE_EVERY)(freeze_state)
+    RecoveryWatch(app).install()
     repeats = agents["contacts"].repeats  # type: ignore[attr-defined]
     rewind_uncommitted(app, {*(settings.topic(t) for t in EVENT_TOPICS),
                              team.topic.get_topic_name(), repeats.topic.get_topic_name()})

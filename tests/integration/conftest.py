@@ -131,11 +131,12 @@ class Worker:
 
     _ids = itertools.count()
 
-    def __init__(self, env: Env, log_dir: Path) -> None:
+    def __init__(self, env: Env, log_dir: Path, command: list[str] | None = None) -> None:
         self.env = env
         self.log = log_dir / f"worker-{next(self._ids)}.log"
         with self.log.open("wb") as out:
-            self.proc = subprocess.Popen(cxpulse("worker"), env={**os.environ, **env.vars},
+            self.proc = subprocess.Popen(command or cxpulse("worker"),
+                                         env={**os.environ, **env.vars},
                                          stdout=out, stderr=subprocess.STDOUT)
 
     def scrape(self) -> dict[SampleKey, float]:
