@@ -115,8 +115,10 @@ class AgentArithmetic:
         minutes is not split again for each state change."""
         memo = self._memo.get(id(history))
         kept = memo.unchanged_intervals(history) if memo is not None else 0
-        out: list[Fact] = memo.facts[:memo.ends[kept - 1]] if memo and kept else []
-        ends = memo.ends[:kept] if memo and kept else []
+        out: list[Fact] = []
+        ends: list[int] = []
+        if memo is not None and kept:
+            out, ends = memo.facts[:memo.ends[kept - 1]], memo.ends[:kept]
         for i in range(kept, len(history) - 1):
             out.extend(split(micros(history[i][TIME]), self.interval_end(history, i),
                              history[i][STATE]))
