@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,13 +60,22 @@ _UNCOUNTED = IngestStats()
 """Where the counts of messages read again go: nowhere anyone reads."""
 
 
-def payload_digest(event: Event) -> str:
-    """Tells a redelivery (same digest) from an id reused for another event."""
+def payload_digest(event: Event) -> int:
+    """Tells a redelivery (same digest) from an id reused for another event: 64 bits
+    as a signed int (36 B in memory, where its hex string took 65 B)."""
     body = orjson.dumps([event.type, event.time, event.data], option=orjson.OPT_SORT_KEYS)
-    return hashlib.blake2b(body, digest_size=8).hexdigest()
+    return int.from_bytes(hashlib.blake2b(body, digest_size=8).digest(), "big", signed=True)
 
 
-def kept_since(entry: list[Any]) -> float:
+def stored_digest(entry: Sequence[Any]) -> int:
+    """A dedupe entry's digest; one written before 2026-12-07 is its hex string."""
+    digest = entry[1]
+    if type(digest) is str:
+        return int.from_bytes(bytes.fromhex(digest), "big", signed=True)
+    return int(digest)
+
+
+def kept_since(entry: Sequence[Any]) -> float:
     """When a dedupe entry's horizon starts: its event time, or the watermark a late
     event arrived at."""
     return float(entry[-1] if len(entry) > 2 else entry[0])
@@ -167,7 +176,7 @@ class Admission:
         mark = self.watermark.value()  # no event is observed before _remember
         entry = self._entry(result.id, mark)
         if entry is not None:
-            if entry[1] != digest:
+            if stored_digest(entry) != digest:
                 stats.rejected[(self.topic, "reused_id")] += 1
                 return Rejection("reused_id")
             stats.duplicate[self.topic] += 1
@@ -196,13 +205,13 @@ class Admission:
         """Write the partition's offsets record, with the batch's other dedupe records."""
         self.seen[f"{partition}:"] = self.offsets.record(partition)
 
-    def _entry(self, event_id: str, mark: float | None) -> list[Any] | None:
+    def _entry(self, event_id: str, mark: float | None) -> Sequence[Any] | None:
         """[event time, digest] of a remembered id still within the horizon."""
         key = self._chunk_of.get(event_id)
         if key is None:
             return None
         chunk = self.seen.get(key)
-        entry: list[Any] | None = chunk.get(event_id) if chunk is not None else None
+        entry: Sequence[Any] | None = chunk.get(event_id) if chunk is not None else None
         if entry is None:  # never expected; a lookup must not crash the agent
             del self._chunk_of[event_id]
             return None
@@ -210,7 +219,7 @@ class Admission:
             return None  # forgotten; a new entry will point elsewhere
         return entry
 
-    def _remember(self, event_id: str, partition: int, event_time: float, digest: str,
+    def _remember(self, event_id: str, partition: int, event_time: float, digest: int,
                   mark: float | None) -> None:
         t = event_time if mark is None else max(event_time, mark)  # when its horizon starts
         late = t > event_time
@@ -224,7 +233,8 @@ class Admission:
             self._open[partition] = (key, t)
             chunk = {}
             self._expiry.push(partition, t + self.horizon, key)
-        chunk[event_id] = [event_time, digest, t] if late else [event_time, digest]
+        # A tuple (56 B, a list takes 72 B); a recovered chunk's entries are lists.
+        chunk[event_id] = (event_time, digest, t) if late else (event_time, digest)
         self.seen[key] = chunk  # the chunk's changelog record, once per batch
         self._chunk_of[event_id] = key
         if t > self._latest.get(key, t - 1):

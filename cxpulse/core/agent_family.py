@@ -16,7 +16,7 @@ import orjson
 
 from cxpulse.core.agents import AgentArithmetic
 from cxpulse.core.history_family import HistoryFamily
-from cxpulse.core.sorted_history import TIME
+from cxpulse.core.sorted_history import HIST, SIZE, TIME
 from cxpulse.schemas.events import Event
 
 KEEP_SECONDS = 48 * 3600.0
@@ -29,19 +29,18 @@ class AgentFamily(HistoryFamily):
     def apply(self, event: Event, partition: int, now_before: float | None) -> None:
         key = str(event.data["agent_id"])
         record = self.histories.get(key)
-        if record is not None and len(record["h"]) > 1:
-            newest = max(event.time, float(record["h"][-1][TIME]))
+        if record is not None and len(record[HIST]) > 1:
+            newest = max(event.time, float(record[HIST][-1][TIME]))
             self._trim(key, record, newest - KEEP_SECONDS)
         super().apply(event, partition, now_before)
 
-    def _trim(self, key: str, record: dict[str, Any], cut: float) -> None:
+    def _trim(self, key: str, record: list[Any], cut: float) -> None:
         """Drop the entries whose state ended before ``cut`` (the next one began)."""
-        history = record["h"]
+        history = record[HIST]
         if history[1][TIME] >= cut:
             return
         ended = bisect_left(history, cut, lo=1, key=lambda e: float(e[TIME])) - 1
         dropped = history[:ended]
         del history[:ended]
-        record["n"] = max(0, record.get("n", 0) - sum(len(orjson.dumps(e)) + 1
-                                                      for e in dropped))
+        record[SIZE] = max(0, record[SIZE] - sum(len(orjson.dumps(e)) + 1 for e in dropped))
         self.histories[key] = record

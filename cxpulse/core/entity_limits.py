@@ -16,6 +16,7 @@ from typing import Any
 
 import orjson
 
+from cxpulse.core.sorted_history import HIST, SIZE
 from cxpulse.schemas.events import Rejection
 
 TOO_LARGE = Rejection("entity_too_large")
@@ -39,7 +40,7 @@ class EntityLimits:
         record = records.get(key)
         if record is None:
             return self.refuse(0, 0, entry)
-        return self.refuse(len(record["h"]), record.get("n", 0), entry)
+        return self.refuse(len(record[HIST]), record[SIZE], entry)
 
     def refuse(self, entries: int, size: int, entry: list[Any]) -> tuple[Rejection | None, int]:
         """(why not, or None; the entry's size) for one more ``entry`` on a history of

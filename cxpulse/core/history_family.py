@@ -5,7 +5,8 @@ Same design as the ticket family: the only durable state is each entity's histor
 event applied twice changes nothing and a recovered worker derives the same buckets.
 What differs per family, how an event becomes a history entry and a history becomes
 facts, is an :class:`Arithmetic`. Per entity the ``histories`` mapping keeps
-``{"p": partition, "h": history, "n": its serialised size in bytes}``.
+its record ``[partition, history, serialised size in bytes]``
+(:data:`~cxpulse.core.sorted_history.PART`).
 
 Cost per event. A history grows in place (a bisect insert), and an entity's facts
 are refreshed once per batch however many of its events the batch holds (between
@@ -25,7 +26,7 @@ from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.facts import Fact, FactIndex, changed_parts
 from cxpulse.core.sharded import ShardedDict
-from cxpulse.core.sorted_history import ID, KIND, TIME, add_to_record
+from cxpulse.core.sorted_history import HIST, ID, KIND, PART, TIME, add_to_record, upgraded
 from cxpulse.core.table_walk import items_as_of_now
 from cxpulse.core.team_quantiles import sample_facts
 from cxpulse.schemas.events import Event, Headers, Rejection
@@ -120,7 +121,7 @@ class HistoryFamily:
         for key in dirty:
             record = self.histories.get(key)
             if record is not None:  # else expired within the batch, already refreshed
-                self._refresh(key, record["h"])
+                self._refresh(key, record[HIST])
 
     def tick(self) -> None:
         """Move the buckets (and any family clock) to the admission's "now"."""
@@ -159,11 +160,11 @@ class HistoryFamily:
             # are sent again (the owner replaces an entity's samples: a repeat is free).
             record = self.histories[key]
             self._resend.add(key)
-        self._expiry.push(partition, record["h"][-1][TIME] + self.retention, key)
+        self._expiry.push(partition, record[HIST][-1][TIME] + self.retention, key)
         if self._dirty is not None:
             self._dirty.add(key)
             return
-        self._refresh(key, record["h"])
+        self._refresh(key, record[HIST])
 
     def _refresh(self, key: str, history: History | None, *, send: bool = True) -> None:
         old = self._facts.pop(key, None)
@@ -189,7 +190,7 @@ class HistoryFamily:
             return
         for key in self._expiry.pop_due(partition, mark):
             record = self.histories.get(key)
-            if record is not None and record["h"][-1][TIME] + self.retention < mark:
+            if record is not None and record[HIST][-1][TIME] + self.retention < mark:
                 del self.histories[key]
                 self._refresh(key, None)
 
@@ -214,9 +215,10 @@ class HistoryFamily:
         self.outbox.clear()
         self.tick()
         for n, (key, record) in enumerate(items_as_of_now(self.histories), 1):
-            if record["p"] in partitions:
-                history = record["h"]
+            record = upgraded(self.histories, key, record)
+            if record[PART] in partitions:
+                history = record[HIST]
                 self._refresh(key, history, send=resend)
-                self._expiry.push(record["p"], history[-1][TIME] + self.retention, key)
+                self._expiry.push(record[PART], history[-1][TIME] + self.retention, key)
             if n % REBUILD_STEP == 0:
                 yield

@@ -1,8 +1,9 @@
 """The whole ticket pipeline of one worker, over injected mappings (no Faust).
 
 A worker gives it Faust tables; tests and replays give it dicts. Per ticket the
-``histories`` mapping keeps ``{"p": partition, "h": history, "n": its serialised
-size, "b": the SLAs whose breach has been counted}``; the index is derived from it
+``histories`` mapping keeps its record ``[partition, history, serialised size(, the
+SLAs whose breach has been counted)]`` (:data:`~cxpulse.core.sorted_history.PART`);
+the index is derived from it
 and rebuilt after every recovery. Between :meth:`begin_batch` and :meth:`end_batch`
 a ticket's view and facts are refreshed once, at the end, however many of its
 events the batch holds; meanwhile its deadlines wait (``TicketIndex.deferred``).
@@ -22,7 +23,7 @@ from cxpulse.core.admission import UNCHECKED, Admission, Unchecked
 from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.sharded import ShardedDict
-from cxpulse.core.sorted_history import TIME, add_to_record
+from cxpulse.core.sorted_history import HIST, MARKS, PART, TIME, add_to_record, upgraded
 from cxpulse.core.table_walk import items_as_of_now
 from cxpulse.core.tickets import (
     SlaTargets,
@@ -97,7 +98,7 @@ class TicketFamily:
         for ticket_id, partition in dirty.items():
             record = self.histories.get(ticket_id)
             if record is not None:  # else expired within the batch: already removed
-                self._refresh(ticket_id, partition, record["h"])
+                self._refresh(ticket_id, partition, record[HIST])
         self._persist_marks()
 
     def now(self) -> float | None:
@@ -142,9 +143,9 @@ class TicketFamily:
             self._dirty[ticket_id] = partition
             self.index.deferred.add(ticket_id)
             # The earliest it may expire; the view decides when it comes due.
-            self._queue_expiry(partition, ticket_id, record["h"][-1][TIME] + self.retention)
+            self._queue_expiry(partition, ticket_id, record[HIST][-1][TIME] + self.retention)
             return
-        self._refresh(ticket_id, partition, record["h"])
+        self._refresh(ticket_id, partition, record[HIST])
         self._persist_marks()
 
     def _refresh(self, ticket_id: str, partition: int, history: list[list[Any]]) -> None:
@@ -163,10 +164,12 @@ class TicketFamily:
             record = self.histories.get(ticket_id)
             if record is None:
                 continue
-            marks = record.setdefault("b", [])
+            if len(record) <= MARKS:
+                record.append([])
+            marks = record[MARKS]
             if sla not in marks:
                 marks.append(sla)
-                store(self.histories, ticket_id, record, record["p"])
+                store(self.histories, ticket_id, record, record[PART])
         self.index.new_marks.clear()
 
     def _keep_for(self, view: TicketView | None) -> float:
@@ -196,7 +199,7 @@ class TicketFamily:
             record = self.histories.get(ticket_id)
             if record is None:
                 continue
-            history = record["h"]
+            history = record[HIST]
             view = view_of(history, self.index.targets)
             if max(e[TIME] for e in history) + self._keep_for(view) < now:
                 del self.histories[ticket_id]
@@ -224,14 +227,17 @@ class TicketFamily:
         if now is not None:
             self.index.advance(now)
         for n, (ticket_id, record) in enumerate(items_as_of_now(self.histories), 1):
-            if record["p"] in partitions:
-                share_strings(record["h"])
-                view = view_of(record["h"], self.index.targets)
-                _, facts = self.index.update(ticket_id, view, counted=record.get("b", ()))
+            record = upgraded(self.histories, ticket_id, record)
+            if record[PART] in partitions:
+                history = record[HIST]
+                share_strings(history)
+                view = view_of(history, self.index.targets)
+                counted = record[MARKS] if len(record) > MARKS else ()
+                _, facts = self.index.update(ticket_id, view, counted=counted)
                 samples = samples_in(view, facts) if resend else None
                 if samples:
                     self.outbox.append((ticket_id, samples))
-                self._schedule_expiry(record["p"], ticket_id, record["h"], view)
+                self._schedule_expiry(record[PART], ticket_id, history, view)
                 self._persist_marks()
             if n % step == 0:
                 yield

@@ -64,9 +64,10 @@ def test_a_hot_agent_over_three_weeks_matches_the_reference(batch: int, rebuild:
                           only(expected_workforce_metrics(events, now), SERIES))
     assert not problems, "\n".join(problems[:20])
     record = pipeline.tables["cx.agents"]["H"]
-    span = float(record["h"][-1][0]) - float(record["h"][1][0])
-    assert span <= KEEP_SECONDS and len(record["h"]) < 2000  # bounded, under the cap
-    assert record["n"] == sum(len(orjson.dumps(e)) + 1 for e in record["h"])
+    _, history, size = record
+    span = float(history[-1][0]) - float(history[1][0])
+    assert span <= KEEP_SECONDS and len(history) < 2000  # bounded, under the cap
+    assert size == sum(len(orjson.dumps(e)) + 1 for e in history)
 
 
 def test_entries_later_than_now_are_not_in_effect_yet() -> None:

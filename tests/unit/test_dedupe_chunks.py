@@ -55,6 +55,24 @@ def test_redeliveries_and_reused_ids_are_known_again_after_a_rebuild() -> None:
         assert isinstance(reused, Rejection) and reused.kind == "reused_id"
 
 
+def test_chunks_written_with_hex_digests_still_tell_redeliveries_from_reused_ids() -> None:
+    """Before 2026-12-07 a digest was the hex string of the same 8 bytes."""
+    seen: dict[str, Any] = {}
+    live = admission(seen)
+    for n in range(50):
+        live.admit(survey(f"e{n}", T0 + n), 0)
+    old = {key: {event_id: [entry[0], (entry[1] % 2**64).to_bytes(8, "big").hex(), *entry[2:]]
+                 for event_id, entry in chunk.items()}
+           for key, chunk in seen.items() if key != "0:"}
+    assert all(type(e[1]) is str and len(e[1]) == 16 for c in old.values() for e in c.values())
+    recovered = admission(orjson.loads(orjson.dumps(old)))
+    recovered.rebuild({0})
+    assert isinstance(recovered.admit(survey("e7", T0 + 7), 0), Event)
+    assert recovered.stats.duplicate["cx.surveys"] == 1
+    reused = recovered.admit(survey("e8", T0 + 8, score=1), 0)
+    assert isinstance(reused, Rejection) and reused.kind == "reused_id"
+
+
 def test_an_id_past_the_horizon_is_new_again_and_old_chunks_go() -> None:
     seen: dict[str, Any] = {}
     gate = admission(seen)

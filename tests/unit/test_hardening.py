@@ -22,6 +22,7 @@ from cxpulse.config import ConfigError, load_settings
 from cxpulse.core.admission import Admission, IngestStats
 from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.session_family import SessionFamily
+from cxpulse.core.sorted_history import HIST, MARKS, SIZE
 from cxpulse.core.ticket_family import TicketFamily
 from cxpulse.core.tickets import SlaTargets
 from cxpulse.core.watermark import Watermark
@@ -185,8 +186,8 @@ def test_a_hot_ticket_stops_at_its_cap_and_its_record_stays_small() -> None:
     assert reasons.count(Rejection("entity_too_large")) == 10_000 - 499
     assert stats.rejected[("cx.tickets", "entity_too_large")] == 10_000 - 499
     record = histories["T-1"]
-    assert len(record["h"]) == 500
-    assert abs(len(orjson.dumps(record)) - record["n"]) < 100
+    assert len(record[HIST]) == 500
+    assert abs(len(orjson.dumps(record)) - record[SIZE]) < 100
     small = family({}, EntityLimits(max_events=10_000, max_bytes=4096))
     results = [small.handle(responded(n, "T-2"), 0) for n in range(1000)]
     assert Rejection("entity_too_large") in results
@@ -244,14 +245,14 @@ def test_breaches_are_counted_once_over_restarts_and_never_for_old_history() -> 
     first.handle(orjson.dumps(ev("b", "ticket.opened", now - 14 * 60, ticket_id="B",
                                  customer_id="C", channel="chat", priority="urgent")), 0)
     assert sum(first.index.breaches.values()) == 1  # A; OLD's breaches are history
-    assert histories["A"]["b"] == ["first_response"]
-    assert sorted(histories["OLD"]["b"]) == ["first_response", "resolution"]
+    assert histories["A"][MARKS] == ["first_response"]
+    assert sorted(histories["OLD"][MARKS]) == ["first_response", "resolution"]
     # B falls due (15 min) while no worker runs; the next worker counts it, and only it.
-    histories["B"]["h"][0][0] -= 120
+    histories["B"][HIST][0][0] -= 120
     second = family(histories, live=True)
     second.rebuild({0})
     assert sum(second.index.breaches.values()) == 1
-    assert histories["B"]["b"] == ["first_response"]
+    assert histories["B"][MARKS] == ["first_response"]
     third = family(histories, live=True)
     third.rebuild({0})
     assert sum(third.index.breaches.values()) == 0

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from cxpulse.core.dimensions import CHANNELS, PRIORITIES
+from cxpulse.core.sorted_history import HIST
 from cxpulse.core.tickets import OPENED, SlaTargets
 from tests.reference.tickets_naive import expected_ticket_metrics
 from tests.support import scenario
@@ -107,7 +108,7 @@ def test_rebuilding_from_the_tables_equals_an_uninterrupted_run() -> None:
     restarted.team_samples.update(first.team_samples)
     restarted.family.rebuild(set(range(6)))
     restarted.team.rebuild()
-    opened = [e for r in restarted.histories.values() for e in r["h"] if e[1] == OPENED]
+    opened = [e for r in restarted.histories.values() for e in r[HIST] if e[1] == OPENED]
     assert len(opened) > 100
     assert all(e[1] is OPENED and e[3] is _shared(CHANNELS, e[3])
                and e[4] is _shared(PRIORITIES, e[4]) for e in opened)
