@@ -19,6 +19,7 @@ from cxpulse.streams.changelog import DeferredChangelog
 from cxpulse.streams.deadletter import DeadLetters
 from cxpulse.streams.gap_repair import GapReader
 from cxpulse.streams.ingest import TopicIngest
+from cxpulse.streams.shutdown import unless_stopping
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +180,7 @@ class HistoryAgent(Generic[F]):
         self.routes = BatchRoutes.of(app)
         self.routes.route(self.ingest.topic.get_topic_name())
         app.agent(self.ingest.topic, name=self.name)(self._process)
-        app.timer(1.0)(self._tick)
+        app.timer(1.0, name=f"{self.name}-tick")(unless_stopping(app, self._tick))
         self.histories.table.on_recover(self._rebuild)
         forget_on_revoke(app, self.family, self.ingest)
 
