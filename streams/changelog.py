@@ -19,6 +19,7 @@ from typing import Any
 import orjson
 from faust.types import TP
 
+from cxpulse.core.sharded import ShardedDict
 from cxpulse.streams.store import ResumingStore
 
 BATCH_MAX = 1000
@@ -33,46 +34,54 @@ class DeferredChangelog(MutableMapping[str, Any]):
     use); a table with one partition always writes to 0.
     """
 
-    __slots__ = ("_dirty", "_resuming", "data", "partition", "table")
+    __slots__ = ("_dirty", "_n", "_resuming", "_shards", "data", "partition", "table")
 
     def __init__(self, table: Any) -> None:
         self.table = table
         store = table.data
         self._resuming: ResumingStore | None = (
             store if isinstance(store, ResumingStore) else None)
-        self.data: MutableMapping[str, Any] = store.data if self._resuming else store
-        """The memory store's own dict (its mapping methods only forward to it): a
-        rebuild reads every key."""
+        # ``is not None``: an empty store is falsy, and going through its own mapping
+        # methods (Faust's FastUserDict: a KeyError raised and caught on every miss)
+        # was a Python call more per access.
+        self.data: MutableMapping[str, Any] = (
+            store.data if self._resuming is not None else store)
+        """The memory store's own mapping (its methods only forward to it): a rebuild
+        reads every key."""
+        # Its shards, reached without a call: this is every event's path.
+        self._shards: list[dict[str, Any]] | list[MutableMapping[str, Any]] = (
+            self.data.shards if isinstance(self.data, ShardedDict) else [self.data])
+        self._n = len(self._shards)
         self.partition = 0
         self._dirty: dict[str, int] = {}
         """key -> changelog partition of its pending write."""
 
     def __getitem__(self, key: str) -> Any:
-        return self.data[key]
+        return self._shards[hash(key) % self._n][key]
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self.data.get(key, default)
+        return self._shards[hash(key) % self._n].get(key, default)
 
     def __contains__(self, key: object) -> bool:
-        return key in self.data
+        return key in self._shards[hash(key) % self._n]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self.data[key] = value
+        self._shards[hash(key) % self._n][key] = value
         self._dirty[key] = self.partition
 
     def put(self, key: str, value: Any, partition: int) -> None:
         """Write ``key`` to ``partition``'s changelog whatever event is being processed
         (a ticket's breach mark written while another partition's event moves "now")."""
-        self.data[key] = value
+        self._shards[hash(key) % self._n][key] = value
         self._dirty[key] = partition
 
     def delete(self, key: str, partition: int) -> None:
         """Delete ``key`` with a tombstone on ``partition``'s changelog (see :meth:`put`)."""
-        if self.data.pop(key, None) is not None:
+        if self._shards[hash(key) % self._n].pop(key, None) is not None:
             self._dirty[key] = partition
 
     def __delitem__(self, key: str) -> None:
-        del self.data[key]
+        del self._shards[hash(key) % self._n][key]
         self._dirty[key] = self.partition
 
     def __iter__(self) -> Iterator[str]:

@@ -20,6 +20,7 @@ import orjson
 
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.offsets import AppliedOffsets
+from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.watermark import Watermark
 from cxpulse.core.windows import is_late
 from cxpulse.schemas.contract import CONTRACTS
@@ -118,7 +119,8 @@ class Admission:
         self.horizon = dedupe_horizon
         self.watermark = Watermark()
         self._expiry = ExpiryQueue()
-        self._chunk_of: dict[str, str] = {}
+        self._chunk_of: ShardedDict[str] = ShardedDict()
+        """event id -> the key of its chunk (sharded: one per event of the horizon)."""
         """event id -> the key of the chunk holding it (ids of the owned partitions)."""
         self._latest: dict[str, float] = {}
         """chunk key -> the latest event time in it."""

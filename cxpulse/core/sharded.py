@@ -26,6 +26,12 @@ class ShardedDict(MutableMapping[str, V]):
     def __init__(self) -> None:
         self._shards: list[dict[str, V]] = [{} for _ in range(SHARDS)]
 
+    @property
+    def shards(self) -> list[dict[str, V]]:
+        """The shards, for a caller that must not pay a method call per access: key
+        ``k`` lives in ``shards[hash(k) % len(shards)]``."""
+        return self._shards
+
     def __getitem__(self, key: str) -> V:
         return self._shards[hash(key) % SHARDS][key]
 

@@ -11,6 +11,7 @@ from aiokafka.structs import ConsumerRecord, RecordMetadata
 from faust.types import TP
 
 from cxpulse.config import Settings
+from cxpulse.core.sharded import ShardedDict
 from cxpulse.streams.app import create_app, json_table_schema
 from cxpulse.streams.changelog import DeferredChangelog
 from cxpulse.streams.restore import restore
@@ -165,3 +166,14 @@ async def test_recovery_records_skip_what_recovery_already_read() -> None:
     assert recovery.standby_offsets[standby] == 0 and table.data.data["s"] == [0]
     assert not restore(fake_app, other, [changelog_record(2, 0, "o", [0])])  # Faust's path
     assert "o" not in table.data.data
+
+
+def test_a_table_writes_the_stores_sharded_mapping_directly_even_while_empty() -> None:
+    """Not through the store's own mapping methods (an empty store is falsy); and in
+    shards, so that growing past 1.4 million keys does not hold the loop at once."""
+    app = create_app(Settings(app_id=f"t-{id(object())}", kafka_bootstrap="127.0.0.1:1"))
+    table = app.Table("t", schema=json_table_schema())
+    deferred = DeferredChangelog(table)
+    assert deferred.data is table.data.data and isinstance(deferred.data, ShardedDict)
+    deferred["T-1"] = [0, [], 0]
+    assert table.data["T-1"] == [0, [], 0] and list(deferred) == ["T-1"]
