@@ -13,7 +13,7 @@ the right to skip its events: they are read and applied again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
 import orjson
@@ -49,7 +49,7 @@ class DeferredChangelog(MutableMapping[str, Any]):
         """The memory store's own mapping (its methods only forward to it): a rebuild
         reads every key."""
         # Its shards, reached without a call: this is every event's path.
-        self._shards: list[dict[str, Any]] | list[MutableMapping[str, Any]] = (
+        self._shards: Sequence[MutableMapping[str, Any]] = (
             self.data.shards if isinstance(self.data, ShardedDict) else [self.data])
         self._n = len(self._shards)
         self.partition = 0

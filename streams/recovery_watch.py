@@ -16,10 +16,9 @@ So a loop watches every recovery, the first one at start-up included (Faust star
 an app's timers only once that one completed): an active partition below its
 highwater whose offset has not moved for :data:`STALL_SECONDS` is sought to that
 offset again, as recovery itself seeks (the last record read, read again; 0 when
-none). Reading a
-record twice is harmless: the restore skips what recovery already applied. Kafka
-Streams' restore consumer checks its position against the end the same way rather
-than trusting one fetch.
+none). Reading a record twice is harmless: the restore skips what recovery already
+applied. Kafka Streams' restore consumer checks its position against the end the
+same way rather than trusting one fetch.
 """
 
 from __future__ import annotations

@@ -120,8 +120,8 @@ class Admission:
         self.watermark = Watermark()
         self._expiry = ExpiryQueue()
         self._chunk_of: ShardedDict[str] = ShardedDict()
-        """event id -> the key of its chunk (sharded: one per event of the horizon)."""
-        """event id -> the key of the chunk holding it (ids of the owned partitions)."""
+        """event id -> the key of the chunk holding it (ids of the owned partitions;
+        sharded: one entry per event of the horizon)."""
         self._latest: dict[str, float] = {}
         """chunk key -> the latest event time in it."""
         self._open: dict[int, tuple[str, float]] = {}
