@@ -122,6 +122,7 @@ class HistoryFamily:
             record = self.histories.get(key)
             if record is not None:  # else expired within the batch, already refreshed
                 self._refresh(key, record[HIST])
+        self.admission.end_batch()
 
     def tick(self) -> None:
         """Move the buckets (and any family clock) to the admission's "now"."""

@@ -100,6 +100,7 @@ class TicketFamily:
             if record is not None:  # else expired within the batch: already removed
                 self._refresh(ticket_id, partition, record[HIST])
         self._persist_marks()
+        self.admission.end_batch()
 
     def now(self) -> float | None:
         """The index's "now": where its windows end and its deadlines have fired to."""

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from cxpulse.core.admission import CHUNK_IDS, Admission, IngestStats
+from cxpulse.core.admission import CHUNK_BATCHES, CHUNK_IDS, Admission, IngestStats
 from cxpulse.schemas.events import Event, Rejection
 from cxpulse.streams.changelog import DeferredChangelog
 from tests.support.scenario import ev
@@ -38,6 +38,32 @@ async def test_a_batch_of_ids_is_a_few_chunk_records_not_one_per_event() -> None
     assert sent == 2 * per_partition == len(table.sent)
     assert sum(len(value) for _, _, value, _ in table.sent) == 1200
     assert {partition for partition, *_ in table.sent} == {0, 1}
+
+
+async def test_small_batches_rewrite_a_chunk_a_few_times_not_until_it_is_full() -> None:
+    """A live worker's batches bring a few ids per partition; each batch sends its
+    partition's open chunk whole."""
+    table = RecordingTable()
+    seen = DeferredChangelog(table)
+    gate = admission(seen)
+    per_batch, batches = 10, 100
+    for b in range(batches):
+        for n in range(b * per_batch, (b + 1) * per_batch):
+            assert isinstance(gate.admit(survey(f"e{n}", T0 + n), 0), Event)
+        gate.end_batch()
+        await seen.flush()
+    chunks = [value for _, key, value, _ in table.sent if key != "0:"]
+    ids_sent = sum(len(value) for value in chunks)
+    # Each chunk is sent after each of its batches: 10, 20, 30, 40 ids.
+    per_chunk = sum(per_batch * k for k in range(1, CHUNK_BATCHES + 1))
+    assert ids_sent == batches // CHUNK_BATCHES * per_chunk == 2500
+    final = {key: value for _, key, value, _ in table.sent if key != "0:"}
+    assert sum(len(chunk) for chunk in final.values()) == per_batch * batches
+    recovered = admission(dict(seen.data))  # the last record of every chunk
+    recovered.rebuild({0})
+    for gate_ in (gate, recovered):
+        assert isinstance(gate_.admit(survey("e517", T0 + 517), 0), Event)
+        assert gate_.stats.duplicate["cx.surveys"] == 1
 
 
 def test_redeliveries_and_reused_ids_are_known_again_after_a_rebuild() -> None:
