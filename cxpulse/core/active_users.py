@@ -39,6 +39,7 @@ import numpy.typing as npt
 
 from cxpulse.core.day_sketches import DAYS_KEPT, DaySketches
 from cxpulse.core.latest_minutes import LatestMinutes
+from cxpulse.core.partition_writes import delete, put
 from cxpulse.core.table_walk import items_as_of_now
 from cxpulse.core.windows import WINDOWS, bucket
 
@@ -72,22 +73,6 @@ def local_midnight_minute(now: float, tz: ZoneInfo, days_back: int = 0) -> int:
 
 def _unpack(text: str) -> npt.NDArray[np.int64]:
     return np.frombuffer(base64.b64decode(text), "<i8").astype(np.int64)
-
-
-def _put(table: MutableMapping[str, Any], key: str, value: Any, partition: int) -> None:
-    put = getattr(table, "put", None)  # DeferredChangelog: a write to this partition
-    if put is None:
-        table[key] = value
-    else:
-        put(key, value, partition)
-
-
-def _delete(table: MutableMapping[str, Any], key: str, partition: int) -> None:
-    delete = getattr(table, "delete", None)
-    if delete is None:
-        table.pop(key, None)
-    else:
-        delete(key, partition)
 
 
 class ActiveUsers:
@@ -195,10 +180,10 @@ class ActiveUsers:
                 if last is not None:
                     data = base64.b64decode(last) + data
             while len(data) > full:
-                _put(self.users, f"b:{partition}:{minute}:{n}",
+                put(self.users, f"b:{partition}:{minute}:{n}",
                      base64.b64encode(data[:full]).decode(), partition)
                 data, n = data[full:], n + 1
-            _put(self.users, f"b:{partition}:{minute}:{n}", base64.b64encode(data).decode(),
+            put(self.users, f"b:{partition}:{minute}:{n}", base64.b64encode(data).decode(),
                  partition)
             self._blocks[(partition, minute)] = n
 
@@ -216,11 +201,11 @@ class ActiveUsers:
             self._save_day(partition, day)
         for minute in old:
             for n in range(self._blocks.pop((partition, minute)) + 1):
-                _delete(self.users, f"b:{partition}:{minute}:{n}", partition)
+                delete(self.users, f"b:{partition}:{minute}:{n}", partition)
         today = self._day(self.last_minute)
         for day in [d for p, d in self._saved_days if p == partition and d <= today - DAYS_KEPT]:
             self._saved_days.discard((partition, day))
-            _delete(self.users, f"d:{partition}:{day}", partition)
+            delete(self.users, f"d:{partition}:{day}", partition)
         for p, day in self.days.live:
             if p == partition and day < today - 1:
                 self._save_day(partition, day)
@@ -229,7 +214,7 @@ class ActiveUsers:
     def _save_day(self, partition: int, day: int) -> None:
         text = self.days.take_dirty(partition, day)
         if text is not None:
-            _put(self.users, f"d:{partition}:{day}", text, partition)
+            put(self.users, f"d:{partition}:{day}", text, partition)
             self._saved_days.add((partition, day))
 
     def rebuild(self, partitions: set[int], now: float | None) -> None:
@@ -269,7 +254,7 @@ class ActiveUsers:
         """A record of the per-user format (``{"p", "m"}``): its minutes become block
         entries, written in the new format at the next :meth:`write_blocks`."""
         partition, h = int(record["p"]), user_hash(user)
-        _delete(self.users, user, partition)
+        delete(self.users, user, partition)
         for minute in record["m"]:
             self._pending.setdefault((partition, minute), []).append(h)
             yield partition, minute, np.array([h], np.int64)

@@ -22,6 +22,7 @@ from typing import Any
 from cxpulse.core.admission import UNCHECKED, Admission, Unchecked
 from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
+from cxpulse.core.partition_writes import put
 from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.sorted_history import HIST, MARKS, PART, TIME, add_to_record, upgraded
 from cxpulse.core.table_walk import items_as_of_now
@@ -37,16 +38,6 @@ from cxpulse.core.tickets import (
     view_of,
 )
 from cxpulse.schemas.events import Event, Headers, Rejection
-
-
-def store(mapping: MutableMapping[str, Any], key: str, value: Any, partition: int) -> None:
-    """Write ``key`` to its own changelog partition (a Faust table's deferred
-    changelog), whatever message is being processed; a plain dict just stores it."""
-    put = getattr(mapping, "put", None)
-    if put is not None:
-        put(key, value, partition)
-    else:
-        mapping[key] = value
 
 
 class TicketFamily:
@@ -170,7 +161,7 @@ class TicketFamily:
             marks = record[MARKS]
             if sla not in marks:
                 marks.append(sla)
-                store(self.histories, ticket_id, record, record[PART])
+                put(self.histories, ticket_id, record, record[PART])
         self.index.new_marks.clear()
 
     def _keep_for(self, view: TicketView | None) -> float:

@@ -151,6 +151,7 @@ def test_a_message_read_again_is_neither_new_nor_duplicate_even_after_a_restart(
     for n in range(10):
         g.admit(opened(n, f"T{n}"), 2, offset=100 + n)
     g.admit(b"junk", 2, offset=110)
+    g.end_batch()  # the batch's offsets record
     assert (sum(stats.accepted.values()), sum(stats.rejected.values())) == (10, 1)
     restarted_stats = IngestStats()
     restarted = gate(dict(seen), restarted_stats)

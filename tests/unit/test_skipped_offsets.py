@@ -59,6 +59,9 @@ def test_a_skipped_message_read_later_counts_once_even_across_a_restart() -> Non
     for n in (0, 1, 2, 4, 5):  # the consumer skipped offset 3 and 6..8
         g.admit(opened(n), 1, offset=n)
     g.admit(opened(9), 1, offset=9)
+    assert "1:" not in seen  # written once per batch
+    g.end_batch()
+    assert seen["1:"] == [9, 3, 3, 6, 8]
     assert g.offsets.missing[1] == [(3, 3), (6, 8)]
     assert sum(stats.accepted.values()) == 6
 
