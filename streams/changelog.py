@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 from faust.types import TP
 
-from cxpulse.core.sharded import ShardedDict
+from cxpulse.core.sharded import ONE_SHARD, SHARD_OF, SLOT_MASK, ShardedDict
 from cxpulse.streams.store import ResumingStore
 
 BATCH_MAX = 1000
@@ -34,7 +34,7 @@ class DeferredChangelog(MutableMapping[str, Any]):
     use); a table with one partition always writes to 0.
     """
 
-    __slots__ = ("_dirty", "_n", "_resuming", "_shards", "data", "partition", "table")
+    __slots__ = ("_dirty", "_resuming", "_shard_of", "_shards", "data", "partition", "table")
 
     def __init__(self, table: Any) -> None:
         self.table = table
@@ -49,39 +49,40 @@ class DeferredChangelog(MutableMapping[str, Any]):
         """The memory store's own mapping (its methods only forward to it): a rebuild
         reads every key."""
         # Its shards, reached without a call: this is every event's path.
+        sharded = isinstance(self.data, ShardedDict)
         self._shards: Sequence[MutableMapping[str, Any]] = (
             self.data.shards if isinstance(self.data, ShardedDict) else [self.data])
-        self._n = len(self._shards)
+        self._shard_of = SHARD_OF if sharded else ONE_SHARD
         self.partition = 0
         self._dirty: dict[str, int] = {}
         """key -> changelog partition of its pending write."""
 
     def __getitem__(self, key: str) -> Any:
-        return self._shards[hash(key) % self._n][key]
+        return self._shards[self._shard_of[hash(key) & SLOT_MASK]][key]
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self._shards[hash(key) % self._n].get(key, default)
+        return self._shards[self._shard_of[hash(key) & SLOT_MASK]].get(key, default)
 
     def __contains__(self, key: object) -> bool:
-        return key in self._shards[hash(key) % self._n]
+        return key in self._shards[self._shard_of[hash(key) & SLOT_MASK]]
 
     def __setitem__(self, key: str, value: Any) -> None:
-        self._shards[hash(key) % self._n][key] = value
+        self._shards[self._shard_of[hash(key) & SLOT_MASK]][key] = value
         self._dirty[key] = self.partition
 
     def put(self, key: str, value: Any, partition: int) -> None:
         """Write ``key`` to ``partition``'s changelog whatever event is being processed
         (a ticket's breach mark written while another partition's event moves "now")."""
-        self._shards[hash(key) % self._n][key] = value
+        self._shards[self._shard_of[hash(key) & SLOT_MASK]][key] = value
         self._dirty[key] = partition
 
     def delete(self, key: str, partition: int) -> None:
         """Delete ``key`` with a tombstone on ``partition``'s changelog (see :meth:`put`)."""
-        if self._shards[hash(key) % self._n].pop(key, None) is not None:
+        if self._shards[self._shard_of[hash(key) & SLOT_MASK]].pop(key, None) is not None:
             self._dirty[key] = partition
 
     def __delitem__(self, key: str) -> None:
-        del self._shards[hash(key) % self._n][key]
+        del self._shards[self._shard_of[hash(key) & SLOT_MASK]][key]
         self._dirty[key] = self.partition
 
     def __iter__(self) -> Iterator[str]:

@@ -32,7 +32,7 @@ from faust.stores import STORES
 from faust.stores.memory import Store
 from faust.types import TP, EventT
 
-from cxpulse.core.sharded import ShardedDict
+from cxpulse.core.sharded import SHARD_OF, SLOT_MASK, ShardedDict
 
 SCHEME = "cxpulse-memory"
 """The store URL scheme (``cxpulse-memory://``) that Faust resolves to this store."""
@@ -42,7 +42,7 @@ class ResumingStore(Store[Any, Any]):
     def __post_init__(self) -> None:
         super().__post_init__()
         # A dict of 1.4 million keys holds the loop ~60 ms when it grows at once
-        # (measured in-process at 1,398,101 tickets); in shards, 1/64 of that at a time.
+        # (measured in-process at 1,398,101 tickets); in shards, one at a time.
         sharded: ShardedDict[Any] = ShardedDict()
         self.data: MutableMapping[Any, Any] = sharded
         self._shards = sharded.shards
@@ -71,15 +71,14 @@ class ResumingStore(Store[Any, Any]):
         applies them to a table with JSON keys and values (``json_table_schema``): the
         last value of a key wins, a tombstone (no value) deletes it."""
         shards, partitions = self._shards, self._key_partition
-        n = len(shards)
         loads = orjson.loads
         for record in records:
             key = loads(record.key)
             if record.value is None:
-                shards[hash(key) % n].pop(key, None)
+                shards[SHARD_OF[hash(key) & SLOT_MASK]].pop(key, None)
                 partitions.pop(key, None)
             else:
-                shards[hash(key) % n][key] = loads(record.value)
+                shards[SHARD_OF[hash(key) & SLOT_MASK]][key] = loads(record.value)
                 partitions[key] = tp.partition
         if records:
             self.set_persisted_offset(tp, records[-1].offset)
