@@ -8,8 +8,8 @@ over :data:`SHARDS` dicts by hash, each doubling moves 1/64 of them.
 
 The shards are of unequal sizes on purpose. Equal shards all reach their growth
 threshold within a few hundred inserts of each other, so their 64 small rebuilds
-came together as one big one: at 1.4 million tickets the worker spent 0.4 s more
-per 20,000 new tickets, and every latency run's slowest scrapes were there. Shard
+came together as one big one: at 1.4 million tickets 0.4 s of extra work within
+30,000 new tickets, where every latency run's slowest scrapes were. Shard
 ``i`` takes a share of the keys proportional to ``2 ** (i / SHARDS)``: the shares
 span a factor of two, so while the whole map doubles, each shard grows once and
 their rebuilds are spread evenly over the doubling.
