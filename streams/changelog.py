@@ -49,10 +49,10 @@ class DeferredChangelog(MutableMapping[str, Any]):
         """The memory store's own mapping (its methods only forward to it): a rebuild
         reads every key."""
         # Its shards, reached without a call: this is every event's path.
-        sharded = isinstance(self.data, ShardedDict)
-        self._shards: Sequence[MutableMapping[str, Any]] = (
-            self.data.shards if isinstance(self.data, ShardedDict) else [self.data])
-        self._shard_of = SHARD_OF if sharded else ONE_SHARD
+        self._shards: Sequence[MutableMapping[str, Any]] = [self.data]
+        self._shard_of = ONE_SHARD
+        if isinstance(self.data, ShardedDict):
+            self._shards, self._shard_of = self.data.shards, SHARD_OF
         self.partition = 0
         self._dirty: dict[str, int] = {}
         """key -> changelog partition of its pending write."""

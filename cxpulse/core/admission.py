@@ -131,10 +131,9 @@ class Admission:
         sharded: one entry per event of the horizon)."""
         self._latest: dict[str, float] = {}
         """chunk key -> the latest event time in it."""
-        self._open: dict[int, tuple[str, float]] = {}
-        """partition -> (the chunk its new ids go into, the event time that opened it)."""
-        self._batches: dict[int, int] = {}
-        """partition -> batches that wrote its open chunk, this one included."""
+        self._open: dict[int, tuple[str, float, int]] = {}
+        """partition -> (the chunk its new ids go into, the event time that opened it,
+        the batches before this one that wrote it)."""
         self._written: set[int] = set()
         """Partitions whose open chunk took ids in this batch."""
         self.is_late: Callable[[float, float | None], bool] = is_late
@@ -238,15 +237,14 @@ class Admission:
                   mark: float | None) -> None:
         t = event_time if mark is None else max(event_time, mark)  # when its horizon starts
         late = t > event_time
-        key, opened = self._open.get(partition, ("", 0.0))
+        key, opened, _ = self._open.get(partition, ("", 0.0, 0))
         chunk = self.seen.get(key) if key else None
         if (chunk is None or len(chunk) >= CHUNK_IDS
                 or abs(t - opened) > CHUNK_SPAN * self.horizon):
             key = f"{partition}:{event_id}"
             while key in self.seen:  # a re-read id past the horizon that opened a chunk
                 key += "+"
-            self._open[partition] = (key, t)
-            self._batches[partition] = 0
+            self._open[partition] = (key, t, 0)
             chunk = {}
             self._expiry.push(partition, t + self.horizon, key)
         # A tuple (56 B, a list takes 72 B); a recovered chunk's entries are lists.
@@ -266,11 +264,14 @@ class Admission:
             self.save_offsets(partition)
         self._offsets_moved.clear()
         for partition in self._written:
-            written = self._batches.get(partition, 0) + 1
-            if written >= CHUNK_BATCHES:
-                self._open.pop(partition, None)
-                written = 0
-            self._batches[partition] = written
+            opened = self._open.get(partition)
+            if opened is None:
+                continue  # expired within the batch
+            key, t, batches = opened
+            if batches + 1 >= CHUNK_BATCHES:
+                del self._open[partition]
+            else:
+                self._open[partition] = (key, t, batches + 1)
         self._written.clear()
 
     def _drop(self, key: str) -> None:
@@ -309,7 +310,6 @@ class Admission:
         self._chunk_of.clear()
         self._latest.clear()
         self._open.clear()
-        self._batches.clear()
         self._written.clear()
         self._offsets_moved.clear()
         self.offsets.reset()
