@@ -20,8 +20,22 @@ def parse(text: str) -> dict[SampleKey, float]:
 
 
 def scrape(url: str) -> dict[SampleKey, float]:
+    return parse(fetch(url))
+
+
+def fetch(url: str) -> str:
+    """The exposition text of ``url``."""
     with urllib.request.urlopen(url, timeout=5) as response:
-        return parse(response.read().decode())
+        text: str = response.read().decode()
+        return text
+
+
+def sample(text: str, key: SampleKey) -> float | None:
+    """One sample of an exposition, parsing only the lines of its metric (a whole
+    worker's exposition takes the parser tens of milliseconds)."""
+    name = key[0]
+    lines = [line for line in text.splitlines() if line.startswith((name + "{", name + " "))]
+    return parse("\n".join(lines) + "\n").get(key) if lines else None
 
 
 Samples = dict[SampleKey, float]
