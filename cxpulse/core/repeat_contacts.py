@@ -143,7 +143,7 @@ class RepeatContacts:
         """Forget the customers of ``partition`` whose newest answer is too old to be
         looked back on from now (the caller sends the deletions to ``partition``)."""
         forgotten = 0
-        for customer in list(self._expiry.pop_due(partition, now)):
+        for customer in self._expiry.pop_due(partition, now):
             record = self.table.get(customer)
             if record is not None and record[-3] + self.keep < now:
                 self.index.apply(self._record_facts(record), -1)

@@ -184,7 +184,7 @@ class TicketFamily:
         now = self.admission.expiry_mark()
         if now is None:
             return
-        for ticket_id in list(self._retention.pop_due(partition, now)):
+        for ticket_id in self._retention.pop_due(partition, now):
             if self._due.get(ticket_id, now) >= now:
                 continue  # superseded by an earlier entry that already ran
             del self._due[ticket_id]
