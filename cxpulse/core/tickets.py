@@ -29,7 +29,6 @@ neither. Customer replies before the first response are the first response's bus
 from __future__ import annotations
 
 import bisect
-import heapq
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -38,6 +37,7 @@ from typing import Any
 
 from cxpulse.core.business_hours import Schedule, deadline
 from cxpulse.core.dimensions import CHANNELS, PRIORITIES, channel_label, priority_label
+from cxpulse.core.instant_queue import InstantQueue
 from cxpulse.core.rollup import BucketSums
 from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.sketch import Sketch
@@ -419,7 +419,7 @@ class TicketIndex:
         """ticket -> its view as last applied (with the "now" its facts were applied at)."""
         self._gauges = GaugeIndex()
         """The instant gauges (backlog, in breach, paused, at risk, …): kept per ticket."""
-        self._pending: list[tuple[float, str]] = []
+        self._pending = InstantQueue()
         """(instant, ticket): each ticket's next pending instant (older entries may
         linger: one popped after its ticket changed only recomputes the same facts)."""
         self._counted: dict[str, set[str]] = {}
@@ -452,7 +452,7 @@ class TicketIndex:
         self._gauges.update(ticket_id, view)
         next_instant = min(pending, default=None)
         if next_instant is not None and next_instant != old_next:
-            heapq.heappush(self._pending, (next_instant, ticket_id))
+            self._pending.push(next_instant, ticket_id)
         return old_facts, facts
 
     def view(self, ticket_id: str) -> TicketView | None:
@@ -476,8 +476,7 @@ class TicketIndex:
             return
         self.now = now
         self._gauges.advance(now)
-        while self._pending and self._pending[0][0] < now:
-            _, ticket_id = heapq.heappop(self._pending)
+        for ticket_id in self._pending.pop_before(now):
             view = self._views.get(ticket_id)
             if view is not None and ticket_id not in self.deferred:
                 self.update(ticket_id, view)
