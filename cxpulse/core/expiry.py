@@ -24,7 +24,10 @@ the simulated day's rate, 100 at a busy site's."""
 
 
 class ExpiryQueue:
-    """Keys due at an event time, per partition. Entries may be stale: callers re-check."""
+    """Keys due at an event time, per partition. Entries may be stale: callers re-check.
+
+    Coarser than :class:`~cxpulse.core.instant_queue.InstantQueue`, which keeps each
+    instant to pop it exactly (16 B a key): expiry needs no exactness (8 B a key)."""
 
     __slots__ = ("_queues",)
 
