@@ -48,15 +48,17 @@ class ResumingStore(Store[Any, Any]):
         self._shards = sharded.shards
         self._current: dict[TP, int] = {}
         """Changelog partition -> the last offset the data holds."""
-        self._sent: dict[TP, asyncio.Future[Any]] = {}
-        """Changelog partition -> the last record handed to the Kafka client."""
+        self._sent: dict[TP, tuple[asyncio.Future[Any], int]] = {}
+        """Changelog partition -> the last batch handed to the Kafka client, and its
+        last record's place in it."""
         self._complete: set[TP] = set()
         """Changelog partitions whose every record is in the data: recovered as active
         and held since."""
 
-    def sent(self, tp: TP, record: asyncio.Future[Any]) -> None:
-        """Note the Kafka client's future for the newest record written to ``tp``."""
-        self._sent[tp] = record
+    def sent(self, tp: TP, batch: asyncio.Future[Any], last: int = 0) -> None:
+        """Note the Kafka client's future for the newest batch written to ``tp``
+        (it resolves to the batch's first offset) and its last record's place in it."""
+        self._sent[tp] = (batch, last)
 
     def apply_changelog_batch(self, batch: Iterable[EventT[Any]], to_key: Callable[[Any], Any],
                               to_value: Callable[[Any], Any]) -> None:
@@ -88,11 +90,12 @@ class ResumingStore(Store[Any, Any]):
             self._current[tp] = offset
 
     def persisted_offset(self, tp: TP) -> int | None:
-        record = self._sent.get(tp)
-        if record is not None and record.done():
+        sent = self._sent.get(tp)
+        if sent is not None and sent[0].done():
             del self._sent[tp]
-            if not record.cancelled() and record.exception() is None:
-                self.set_persisted_offset(tp, record.result().offset)
+            batch, last = sent
+            if not batch.cancelled() and batch.exception() is None:
+                self.set_persisted_offset(tp, batch.result().offset + last)
         return self._current.get(tp) if tp in self._complete else None
 
     async def on_rebalance(self, assigned: set[TP], revoked: set[TP],

@@ -7,6 +7,9 @@ from types import SimpleNamespace
 from typing import Any
 
 import orjson
+from aiokafka.producer.message_accumulator import BatchBuilder
+from aiokafka.record.default_records import DefaultRecordBatch
+from aiokafka.structs import RecordMetadata
 from faust.serializers import codecs
 from faust.transport.producer import ProducerBuffer
 
@@ -14,18 +17,39 @@ from cxpulse.streams.changelog import DeferredChangelog, _dumps
 
 
 class RecordingProducer:
-    """What DeferredChangelog uses of Faust's producer: an awaited send of bytes."""
+    """What DeferredChangelog uses of Faust's producer: its aiokafka client's record
+    batches (aiokafka's own builder, small, so that a flush fills several), decoded
+    as the broker would store them."""
 
-    def __init__(self) -> None:
+    def __init__(self, topic: str = "t-changelog", batch_size: int = 512) -> None:
+        self.topic = topic
+        self.batch_size = batch_size
         self.sent: list[tuple[int, str, Any, str]] = []
         """(partition, key, value, "json" or "raw" for a tombstone), decoded"""
+        self.batches: list[tuple[int, int]] = []
+        """(partition, records) per batch sent"""
+        self.offsets: dict[int, int] = {}
 
-    async def send(self, topic: str, key: bytes, value: bytes | None, partition: int,
-                   timestamp: float | None, headers: Any) -> None:
-        assert topic == "t-changelog" and timestamp is None and headers is None
-        self.sent.append((partition, orjson.loads(key),
-                          None if value is None else orjson.loads(value),
-                          "raw" if value is None else "json"))
+    def _ensure_producer(self) -> RecordingProducer:
+        return self
+
+    def create_batch(self) -> BatchBuilder:
+        return BatchBuilder(self.batch_size, 0)
+
+    async def send_batch(self, batch: BatchBuilder, topic: str, *,
+                         partition: int) -> asyncio.Future[RecordMetadata]:
+        assert topic == self.topic
+        records = list(DefaultRecordBatch(batch._build()))
+        self.batches.append((partition, len(records)))
+        for record in records:
+            self.sent.append((partition, orjson.loads(record.key),
+                              None if record.value is None else orjson.loads(record.value),
+                              "raw" if record.value is None else "json"))
+        base = self.offsets.get(partition, -1) + 1
+        self.offsets[partition] = base + len(records) - 1
+        done: asyncio.Future[RecordMetadata] = asyncio.get_running_loop().create_future()
+        done.set_result(RecordMetadata(topic, partition, None, base, -1, 0, 0))
+        return done
 
 
 class RecordingTable:
@@ -54,6 +78,25 @@ async def test_writes_are_visible_at_once_and_coalesced_on_flush() -> None:
     assert table.sent == [(2, "t1", [1, 2], "json"), (4, "t2", None, "raw"),
                           (4, "t3", ["y"], "json")]
     assert await deferred.flush() == 0 and len(table.sent) == 3
+
+
+async def test_a_flush_bigger_than_a_batch_is_sent_in_several_in_order() -> None:
+    table = RecordingTable()
+    deferred = DeferredChangelog(table)
+    written = {}
+    for n in range(300):
+        deferred.partition = n % 3
+        deferred[f"k{n}"] = written[f"k{n}"] = [n, "x" * (n % 50)]
+    deferred.partition = 1
+    deferred["big"] = written["big"] = ["y" * 2000]  # alone larger than a batch
+    assert await deferred.flush() == 301
+    producer = table.app.producer
+    assert len(producer.batches) > 3 and sum(n for _, n in producer.batches) == 301
+    assert {key: value for _, key, value, _ in table.sent} == written
+    for partition in range(3):  # each key on its partition, in the order written
+        keys = [key for p, key, _, _ in table.sent if p == partition]
+        assert keys == [k for k in written if k != "big" and int(k[1:]) % 3 == partition
+                        ] + (["big"] if partition == 1 else [])
 
 
 class SlowLeavingBuffer(ProducerBuffer):

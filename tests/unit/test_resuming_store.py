@@ -16,6 +16,7 @@ from cxpulse.streams.app import create_app, json_table_schema
 from cxpulse.streams.changelog import DeferredChangelog
 from cxpulse.streams.restore import restore
 from cxpulse.streams.store import ResumingStore
+from tests.unit.test_deferred_changelog import RecordingProducer
 
 CHANGELOG = "app-t-changelog"
 
@@ -84,19 +85,9 @@ async def test_revoked_or_newly_assigned_partitions_are_read_from_the_start() ->
     assert s.persisted_offset(lost) is None and s.persisted_offset(back) is None
 
 
-class Producer:
-    def __init__(self) -> None:
-        self.offsets: dict[int, int] = {}
-
-    async def send(self, topic: str, key: bytes, value: bytes | None, partition: int,
-                   timestamp: float | None, headers: Any) -> asyncio.Future[RecordMetadata]:
-        offset = self.offsets[partition] = self.offsets.get(partition, -1) + 1
-        return acked(offset, partition)
-
-
 async def test_a_flush_tells_the_store_each_partitions_last_record() -> None:
     s = store()
-    table = SimpleNamespace(data=s, app=SimpleNamespace(producer=Producer()),
+    table = SimpleNamespace(data=s, app=SimpleNamespace(producer=RecordingProducer(CHANGELOG)),
                             changelog_topic=SimpleNamespace(get_topic_name=lambda: CHANGELOG))
     deferred = DeferredChangelog(table)
     await s.on_recovery_completed({TP(CHANGELOG, 0), TP(CHANGELOG, 1)}, set())
@@ -106,6 +97,12 @@ async def test_a_flush_tells_the_store_each_partitions_last_record() -> None:
     await deferred.flush()
     assert s.persisted_offset(TP(CHANGELOG, 0)) == 2  # k0, k2, k4
     assert s.persisted_offset(TP(CHANGELOG, 1)) == 1  # k1, k3
+    deferred.partition = 0
+    for n in range(40):  # several batches: the offset is the last one's last record
+        deferred[f"again{n}"] = ["x" * 30]
+    await deferred.flush()
+    assert len(table.app.producer.batches) > 3
+    assert s.persisted_offset(TP(CHANGELOG, 0)) == 42
 
 
 def changelog_record(partition: int, offset: int, key: str, value: Any) -> Any:
