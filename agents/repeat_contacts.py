@@ -18,6 +18,7 @@ from cxpulse.streams.app import assigned_partitions, json_table_schema
 from cxpulse.streams.batches import BatchRoutes
 from cxpulse.streams.changelog import DeferredChangelog
 from cxpulse.streams.internal_offsets import InternalOffsets
+from cxpulse.streams.record_batches import PartitionBatches, kafka_client, partition_of
 
 
 class RepeatContactAgent:
@@ -52,9 +53,19 @@ class RepeatContactAgent:
         agent's batches and the timer both call this)."""
         async with self._sending:
             answers, self.arithmetic.answers = self.arithmetic.answers, []
+            if not answers:
+                return
+            # Partitioned as Faust's own send would (the client's default, murmur2), a
+            # batch per partition: Faust's per-record path was 5 % of a busy worker.
+            topic = self.topic.get_topic_name()
+            producer = kafka_client(self.app)
+            partitions = len(await producer.partitions_for(topic))
+            batches = PartitionBatches(producer, topic)
             for customer, contact, answered, channel in in_time_order(answers):
-                await self.topic.send(key=customer.encode(),
-                                      value=orjson.dumps([contact, answered, channel]))
+                key = customer.encode()
+                await batches.append(partition_of(key, partitions), key,
+                                     orjson.dumps([contact, answered, channel]))
+            await batches.send()
 
     def owned(self) -> set[int]:
         return assigned_partitions(self.app, self.topic.get_topic_name())

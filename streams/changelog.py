@@ -20,6 +20,7 @@ import orjson
 from faust.types import TP
 
 from cxpulse.core.sharded import ONE_SHARD, SHARD_OF, SLOT_MASK, ShardedDict
+from cxpulse.streams.record_batches import PartitionBatches, kafka_client
 from cxpulse.streams.store import ResumingStore
 
 BATCH_MAX = 1000
@@ -100,48 +101,33 @@ class DeferredChangelog(MutableMapping[str, Any]):
         """Hand each dirty key's current value (or a tombstone) to the Kafka client.
 
         Serialized here as Faust's JSON codec does (orjson, the same options: the same
-        key bytes, so compaction still replaces older records) and appended to one
-        record batch per changelog partition (aiokafka's ``create_batch`` and
-        ``send_batch``). Faust's ``Topic.send`` path (a future message, sensors, its
-        codec lookup) was a quarter of a busy worker's time; the client's own
-        ``send`` still cost a coroutine, a future and a metadata lookup per record
-        (5.4 µs, against 0.8 µs appended to a batch). Awaited, not queued with
-        Faust's ``send_soon``: Faust flushes its send-soon buffer before a commit but
-        stops waiting once one record takes over 0.1 s to leave it (a full batch
-        waiting for the broker, a busy loop), so a commit could cover writes that exist
-        only in this process and a crash would lose them for good. Batches handed to
-        the client are in the flush that precedes every commit.
+        key bytes, so compaction still replaces older records) and appended to a record
+        batch per changelog partition (:mod:`streams.record_batches`): Faust's
+        ``Topic.send`` path (a future message, sensors, its codec lookup) was a quarter
+        of a busy worker's time, and the client's own ``send`` per record still cost
+        a coroutine and a future each. Awaited, not queued with Faust's ``send_soon``:
+        Faust flushes its send-soon buffer before a commit but stops waiting once one
+        record takes over 0.1 s to leave it (a full batch waiting for the broker, a
+        busy loop), so a commit could cover writes that exist only in this process and
+        a crash would lose them for good. Batches handed to the client are in the
+        flush that precedes every commit.
 
         The store learns each partition's last record, so that after a rebalance the
         recovery of a partition this worker kept starts from there.
         """
         dirty, self._dirty = self._dirty, {}  # writes made while sending: the next flush
-        producer = self.table.app.producer._ensure_producer()
         topic = self.table.changelog_topic.get_topic_name()
-        get = self.data.get
-        batches: dict[int, Any] = {}
+        batches = PartitionBatches(kafka_client(self.table.app), topic)
+        shards, shard_of = self._shards, self._shard_of
         for key, partition in dirty.items():
-            value = get(key)
-            key_bytes = _dumps(key)
-            value_bytes = None if value is None else _dumps(value)
-            batch = batches.get(partition)
-            if batch is None:
-                batch = batches[partition] = producer.create_batch()
-            if batch.append(key=key_bytes, value=value_bytes, timestamp=None) is None:
-                # Full (a batch takes its first record whatever its size): send it.
-                await self._send(producer, topic, partition, batch)
-                batch = batches[partition] = producer.create_batch()
-                batch.append(key=key_bytes, value=value_bytes, timestamp=None)
-        for partition, batch in batches.items():
-            await self._send(producer, topic, partition, batch)
-        return len(dirty)
-
-    async def _send(self, producer: Any, topic: str, partition: int, batch: Any) -> None:
-        records = batch.record_count()
-        batch.close()  # nothing else joins it: its last record stays ``records - 1``
-        sent = await producer.send_batch(batch, topic, partition=partition)
+            value = shards[shard_of[hash(key) & SLOT_MASK]].get(key)
+            await batches.append(partition, _dumps(key),
+                                 None if value is None else _dumps(value))
+        await batches.send()
         if self._resuming is not None:
-            self._resuming.sent(TP(topic, partition), sent, records - 1)
+            for partition, (batch, last) in batches.sent.items():
+                self._resuming.sent(TP(topic, partition), batch, last)
+        return len(dirty)
 
 
 def _dumps(value: Any) -> bytes:
