@@ -10,6 +10,7 @@ from typing import Any
 
 import faust
 import orjson
+from aiokafka.partitioner import DefaultPartitioner
 
 from cxpulse.config import Settings
 from cxpulse.core.contacts import ContactArithmetic
@@ -18,7 +19,7 @@ from cxpulse.streams.app import assigned_partitions, json_table_schema
 from cxpulse.streams.batches import BatchRoutes
 from cxpulse.streams.changelog import DeferredChangelog
 from cxpulse.streams.internal_offsets import InternalOffsets
-from cxpulse.streams.record_batches import PartitionBatches, kafka_client, partition_of
+from cxpulse.streams.record_batches import PartitionBatches, kafka_client
 
 
 class RepeatContactAgent:
@@ -59,11 +60,12 @@ class RepeatContactAgent:
             # batch per partition: Faust's per-record path was 5 % of a busy worker.
             topic = self.topic.get_topic_name()
             producer = kafka_client(self.app)
-            partitions = len(await producer.partitions_for(topic))
+            partitions = sorted(await producer.partitions_for(topic))
+            partition_of = DefaultPartitioner()
             batches = PartitionBatches(producer, topic)
             for customer, contact, answered, channel in in_time_order(answers):
                 key = customer.encode()
-                await batches.append(partition_of(key, partitions), key,
+                await batches.append(partition_of(key, partitions, partitions), key,
                                      orjson.dumps([contact, answered, channel]))
             await batches.send()
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from aiokafka.partitioner import murmur2
-
 
 class PartitionBatches:
     """One open batch per partition of ``topic``; a full one is sent at once, the rest
@@ -52,12 +50,6 @@ class PartitionBatches:
         batch.close()  # nothing else joins it: its last record stays ``records - 1``
         future = await self.producer.send_batch(batch, self.topic, partition=partition)
         self.sent[partition] = (future, records - 1)
-
-
-def partition_of(key: bytes, partitions: int) -> int:
-    """The partition Kafka's default partitioner (murmur2, as aiokafka's and the Java
-    client's) gives a keyed record."""
-    return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
 
 def kafka_client(app: Any) -> Any:

@@ -1,23 +1,9 @@
-"""Records sent a batch per partition land where Faust's own keyed send puts them."""
+"""Records sent a batch per partition: each partition's last record is known."""
 
 from __future__ import annotations
 
-import random
-
-from aiokafka.partitioner import DefaultPartitioner
-
-from cxpulse.streams.record_batches import PartitionBatches, partition_of
+from cxpulse.streams.record_batches import PartitionBatches
 from tests.unit.test_deferred_changelog import RecordingProducer
-
-
-def test_keys_go_to_the_partition_of_kafka_s_default_partitioner() -> None:
-    rng = random.Random(7)
-    keys = [b"", b"C-1", "Zoë/ключ/票".encode(), *(rng.randbytes(rng.randrange(1, 40))
-                                                   for _ in range(2000))]
-    for partitions in (1, 3, 6, 12):
-        every = list(range(partitions))
-        assert [partition_of(key, partitions) for key in keys] == \
-            [DefaultPartitioner()(key, every, every) for key in keys]
 
 
 async def test_each_partition_s_last_record_is_known_once_its_batches_are_sent() -> None:
