@@ -20,7 +20,7 @@ import orjson
 
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.offsets import AppliedOffsets
-from cxpulse.core.partition_writes import put
+from cxpulse.core.partition_writes import delete, put
 from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.watermark import Watermark
 from cxpulse.core.windows import is_late
@@ -275,16 +275,17 @@ class Admission:
         self._written.clear()
 
     def _drop(self, key: str) -> None:
-        for event_id in self.seen.pop(key, None) or ():
+        partition = int(key.partition(":")[0])
+        for event_id in self.seen.get(key) or ():
             if self._chunk_of.get(event_id) == key:
                 del self._chunk_of[event_id]
+        delete(self.seen, key, partition)
         self._latest.pop(key, None)
-        partition = int(key.partition(":")[0])
         if self._open.get(partition, ("",))[0] == key:
             del self._open[partition]
 
     def expire(self, partition: int) -> None:
-        """Delete the chunks a horizon behind the watermark; call while in ``partition``."""
+        """Delete ``partition``'s chunks a horizon behind the watermark."""
         mark = self.expiry_mark()
         if mark is None:
             return

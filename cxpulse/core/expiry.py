@@ -1,8 +1,8 @@
 """Event-time expiry, one queue per partition.
 
-Faust writes a table deletion to the changelog partition of the event being
-processed, so state written from partition p must also be deleted while an event of
-partition p is processed; hence a queue per partition.
+State written from partition p lives on partition p's changelog, and its deletion
+must go there too (a tombstone naming the partition); a queue per partition lets a
+family expire each partition it read once per batch.
 
 Keys are kept in buckets of :data:`GRAIN` seconds of due time, not one heap entry
 each: a heap entry was a tuple and a float (88 B with its slot) per queued key, and

@@ -13,7 +13,10 @@ are refreshed once per batch however many of its events the batch holds (between
 :meth:`begin_batch` and :meth:`end_batch`; facts do not depend on "now", so the
 result is the same as refreshing after every event). An entity is capped at
 ``limits`` (:mod:`entity_limits`), so one hot entity costs at most one bounded
-refresh per batch.
+refresh per batch. Expiry runs once per batch and partition read, at the batch's
+end: an entity is dropped up to a batch after it fell due (the expiry queue's grain
+already keeps it up to 10 s of event time longer), and the retention is at least
+25 h, longer than any exact window.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from cxpulse.core.admission import UNCHECKED, Admission, Unchecked
 from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
 from cxpulse.core.facts import Fact, FactIndex, changed_parts
+from cxpulse.core.partition_writes import delete
 from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.sorted_history import HIST, ID, KIND, PART, TIME, add_to_record, upgraded
 from cxpulse.core.table_walk import items_as_of_now
@@ -87,6 +91,8 @@ class HistoryFamily:
         """Entities whose samples go to the team-quantile owner even if unchanged."""
         self._dirty: set[str] | None = None
         """In a batch: the entities to refresh at its end."""
+        self._read: set[int] = set()
+        """In a batch: the partitions its events came from, to expire at its end."""
         self._checked: tuple[str, tuple[str, list[Any]] | None, int] | None = None
         """(event id, its keyed entry, the entry's size) from the last veto."""
         self.index = FactIndex(arithmetic.n_sums, arithmetic.n_sketches)
@@ -109,15 +115,22 @@ class HistoryFamily:
         self.tick()
         if isinstance(result, Event):
             self.apply(result, partition, now_before)
-        self._expire(partition)
+        if self._dirty is None:
+            self._expire(partition)
+        else:
+            self._read.add(partition)
         return result if isinstance(result, Rejection) else None
 
     def begin_batch(self) -> None:
-        """Refresh each entity once, at :meth:`end_batch`, instead of after each event."""
+        """Refresh each entity once, and expire each partition's state once, at
+        :meth:`end_batch`, instead of after each event."""
         self._dirty = set()
 
     def end_batch(self) -> None:
         dirty, self._dirty = self._dirty or set(), None
+        for partition in self._read:
+            self._expire(partition)
+        self._read.clear()
         for key in dirty:
             record = self.histories.get(key)
             if record is not None:  # else expired within the batch, already refreshed
@@ -184,7 +197,8 @@ class HistoryFamily:
         self._resend.discard(key)
 
     def _expire(self, partition: int) -> None:
-        """Drop histories whose last event is older than the retention."""
+        """Drop ``partition``'s histories whose last event is older than the retention
+        (deletes name the partition: a batch's end is not within any one event)."""
         self.admission.expire(partition)
         mark = self.admission.expiry_mark()
         if mark is None:
@@ -192,7 +206,7 @@ class HistoryFamily:
         for key in self._expiry.pop_due(partition, mark):
             record = self.histories.get(key)
             if record is not None and record[HIST][-1][TIME] + self.retention < mark:
-                del self.histories[key]
+                delete(self.histories, key, partition)
                 self._refresh(key, None)
 
     def rebuild(self, partitions: set[int]) -> None:

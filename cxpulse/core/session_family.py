@@ -38,8 +38,8 @@ class SessionFamily(HistoryFamily):
                 self.active_users.write_blocks()
 
     def end_batch(self) -> None:
+        self.active_users.write_blocks()  # before the expiry, as after a lone event
         super().end_batch()
-        self.active_users.write_blocks()
 
     def _expire(self, partition: int) -> None:
         super()._expire(partition)

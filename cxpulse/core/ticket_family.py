@@ -11,7 +11,8 @@ events the batch holds; meanwhile its deadlines wait (``TicketIndex.deferred``).
 Expiry, in event time (by the watermark): a ticket resolved for good (or never
 opened) is forgotten ``retention`` after its last event; one still open (it never
 closed), ``max_open_age`` after its last event, so state stays bounded whatever
-upstream forgets to send.
+upstream forgets to send. Within a batch, each partition read expires once, at the
+batch's end.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from cxpulse.core.admission import UNCHECKED, Admission, Unchecked
 from cxpulse.core.entity_limits import EntityLimits
 from cxpulse.core.expiry import ExpiryQueue
-from cxpulse.core.partition_writes import put
+from cxpulse.core.partition_writes import delete, put
 from cxpulse.core.sharded import ShardedDict
 from cxpulse.core.sorted_history import HIST, MARKS, PART, TIME, add_to_record, upgraded
 from cxpulse.core.table_walk import items_as_of_now
@@ -54,6 +55,8 @@ class TicketFamily:
         """Tickets whose samples go to the team-quantile owner even if unchanged."""
         self._dirty: dict[str, int] | None = None
         """In a batch: ticket -> partition, of the tickets to refresh at its end."""
+        self._read: set[int] = set()
+        """In a batch: the partitions its events came from, to expire at its end."""
         self._checked: tuple[str, list[Any] | None, int] | None = None
         """(event id, its history entry, the entry's size) from the last veto."""
         self.retention = retention
@@ -77,7 +80,10 @@ class TicketFamily:
             self._persist_marks()
         if isinstance(result, Event):
             self._apply(result, partition)
-        self._expire(partition)
+        if self._dirty is None:
+            self._expire(partition)
+        else:
+            self._read.add(partition)
         return result if isinstance(result, Rejection) else None
 
     def begin_batch(self) -> None:
@@ -85,6 +91,9 @@ class TicketFamily:
 
     def end_batch(self) -> None:
         dirty, self._dirty = self._dirty or {}, None
+        for partition in self._read:
+            self._expire(partition)
+        self._read.clear()
         self.index.deferred.clear()
         for ticket_id, partition in dirty.items():
             record = self.histories.get(ticket_id)
@@ -194,7 +203,7 @@ class TicketFamily:
             history = record[HIST]
             view = view_of(history, self.index.targets)
             if max(e[TIME] for e in history) + self._keep_for(view) < now:
-                del self.histories[ticket_id]
+                delete(self.histories, ticket_id, partition)
                 self.index.deferred.discard(ticket_id)
                 if samples_in(view, self.index.remove(ticket_id)):
                     self.outbox.append((ticket_id, []))
