@@ -64,6 +64,14 @@ def _split(history: list[list[Any]]) -> tuple[list[Any] | None, list[Any] | None
     return _first(history, (QUEUED,)), _first(history, OUTCOMES)
 
 
+def _answerable_customers(history: list[list[Any]]) -> set[str]:
+    """The customers a contact's answer may have been sent under: none without an
+    answer in its history, else those its queued events named."""
+    if not any(e[KIND] == ANSWERED for e in history):
+        return set()
+    return {str(e[CUSTOMER]) for e in history if e[KIND] == QUEUED and len(e) > CUSTOMER}
+
+
 class ContactArithmetic:
     """Entries and facts of ``cx.contacts``; also tracks the queue for the gauges."""
 
@@ -123,7 +131,7 @@ class ContactArithmetic:
 
     def track(self, key: str, history: list[list[Any]] | None) -> None:
         queued, outcome = _split(history) if history is not None else (None, None)
-        if queued is None:
+        if queued is None or history is None:
             self.queue.pop(key, None)
             self._sent.pop(key, None)  # expired: the customer's owner keeps its 7 days
         else:
@@ -131,17 +139,28 @@ class ContactArithmetic:
             self.queue[key] = QueueEntry(queued[CHANNEL], queued[TIME], left)
             if len(queued) > CUSTOMER:
                 answered = left if outcome is not None and outcome[KIND] == ANSWERED else None
-                self._note_answer(key, (str(queued[CUSTOMER]), answered, queued[CHANNEL]))
+                self._note_answer(key, (str(queued[CUSTOMER]), answered, queued[CHANNEL]),
+                                  history)
 
-    def _note_answer(self, key: str, now: tuple[str, float | None, str]) -> None:
+    def _note_answer(self, key: str, now: tuple[str, float | None, str],
+                     history: list[list[Any]]) -> None:
         before = self._sent.get(key)
         if before == now:
             return
         self._sent[key] = now
-        if before is None and now[1] is None:
-            return  # never answered: nothing to say
         contact = contact_hash(key)
-        if before is not None and before[0] != now[0] and before[1] is not None:
+        if before is None:
+            # A new contact, or the first news since a rebuild: what an earlier life sent
+            # for it is not known. A crash between the history's write and the answers'
+            # send must not leave the owner an answer the history has since taken back
+            # (overtaken by an earlier abandon, or under a customer an earlier queued
+            # event replaced): withdraw every answer the history could have made.
+            for customer in _answerable_customers(history):
+                if customer != now[0] or now[1] is None:
+                    self.answers.append((customer, contact, None, now[2]))
+            if now[1] is None:
+                return
+        elif before[0] != now[0] and before[1] is not None:
             self.answers.append((before[0], contact, None, before[2]))  # moved customer
         self.answers.append((now[0], contact, now[1], now[2]))
 

@@ -99,3 +99,31 @@ def test_a_customer_silent_for_the_window_and_a_day_is_forgotten() -> None:
     assert repeats.expire(2, END + 3601 + keep) == 1 and list(table) == ["Y"]
     hour = repeats.windows(END + 3600)["1h"]
     assert sum(t.sums[0] for t in hour.values()) == 0  # X's repeat went with it
+
+
+def test_an_answer_taken_back_just_before_a_crash_is_withdrawn_after_the_rebuild() -> None:
+    """A crash between a batch's table writes and its answers' send (the answers are
+    sent after the changelog flush): the histories hold the batch, the owner never
+    heard the news. V2's answer is overtaken by an earlier abandon, and M1 moves to the
+    customer an earlier queued event names; the rebuilt family withdraws both."""
+    first = [*contact("V1", "V", END - 3600), *contact("V2", "V", END - 1800),
+             *contact("M0", "M", END - 2400), *contact("M1", "N", END - 1200)]
+    news = [ev("V2x", "contact.abandoned", END - 1805, contact_id="V2"),
+            ev("M1q0", "contact.queued", END - 1300, contact_id="M1", customer_id="M",
+               channel="phone")]
+    pipeline = run(sorted(first, key=lambda e: e["time"]), batch=4)
+    contacts = pipeline.contacts
+    contacts.begin_batch()
+    for event in news:  # applied and written, then the worker dies before the send
+        assert contacts.handle(orjson.dumps(event), 0) is None
+    contacts.end_batch()
+    contacts.outbox.clear()
+    pipeline.contact_arithmetic.answers.clear()
+    pipeline.rebuild()
+    assert pipeline.feed([orjson.dumps(e) for e in CLOSING], batch=4) == []
+    events = sorted(first + news, key=lambda e: e["time"]) + CLOSING
+    got = only(pipeline.samples(), SERIES)
+    assert not mismatches(got, only(expected_workforce_metrics(events, END), SERIES))
+    day = (("window", "24h"),)
+    assert got[("cx_contacts_repeat", (("channel", "phone"), *day))] == 1  # M1 after M0
+    assert set(pipeline.tables["contact-answers"]) == {"V", "M"}
