@@ -21,6 +21,9 @@ from cxpulse.streams.changelog import DeferredChangelog
 from cxpulse.streams.internal_offsets import InternalOffsets
 from cxpulse.streams.record_batches import PartitionBatches, kafka_client
 
+_PARTITIONER = DefaultPartitioner()
+"""Kafka's default partitioner for keyed records, as Faust's keyed send uses it."""
+
 
 class RepeatContactAgent:
     """The answers topic and its owner's table and agent, and :meth:`forward` for the
@@ -61,11 +64,10 @@ class RepeatContactAgent:
             topic = self.topic.get_topic_name()
             producer = kafka_client(self.app)
             partitions = sorted(await producer.partitions_for(topic))
-            partition_of = DefaultPartitioner()
             batches = PartitionBatches(producer, topic)
             for customer, contact, answered, channel in in_time_order(answers):
                 key = customer.encode()
-                await batches.append(partition_of(key, partitions, partitions), key,
+                await batches.append(_PARTITIONER(key, partitions, partitions), key,
                                      orjson.dumps([contact, answered, channel]))
             await batches.send()
 
